@@ -1,0 +1,46 @@
+/* loop.h: a single-threaded epoll event loop with monotonic timers.
+ *
+ * Components register file descriptors (called back when readable/writable)
+ * and timers (one-shot or periodic, in nanoseconds of CLOCK_MONOTONIC).
+ * Timers live in a binary heap, so 100k pending timers cost O(log n) each.
+ * loop_stop() may be called from any callback (or a signal handler through
+ * loop_stop_async) and makes loop_run() return after the current iteration. */
+#ifndef RIFTLAB_LOOP_H
+#define RIFTLAB_LOOP_H
+
+#include <stdint.h>
+
+typedef struct loop loop;
+
+#define LOOP_READ  0x1u
+#define LOOP_WRITE 0x2u
+#define LOOP_ERROR 0x4u /* reported to the callback on EPOLLERR/EPOLLHUP */
+
+typedef void (*loop_fd_fn)(loop *l, int fd, unsigned events, void *arg);
+typedef void (*loop_timer_fn)(loop *l, uint64_t timer_id, void *arg);
+
+loop *loop_new(void);
+void loop_free(loop *l);   /* does not close registered fds */
+
+int loop_add_fd(loop *l, int fd, unsigned events, loop_fd_fn fn, void *arg);
+int loop_mod_fd(loop *l, int fd, unsigned events);
+int loop_del_fd(loop *l, int fd);
+
+/* Returns a timer id (never 0). period_ns == 0: one-shot. */
+uint64_t loop_add_timer(loop *l, uint64_t delay_ns, uint64_t period_ns,
+                        loop_timer_fn fn, void *arg);
+/* Cancelling an unknown or already fired one-shot timer is a no-op (returns -1). */
+int loop_cancel_timer(loop *l, uint64_t timer_id);
+
+/* Monotonic time in ns, refreshed once per loop iteration (cheap). */
+uint64_t loop_now(loop *l);
+
+/* Run until loop_stop(). Returns 0, or -1 if epoll failed. */
+int loop_run(loop *l);
+/* One iteration: wait at most timeout_ms (-1: until the next timer). */
+int loop_run_once(loop *l, int timeout_ms);
+void loop_stop(loop *l);
+/* Async-signal-safe stop (writes to an eventfd the loop watches). */
+void loop_stop_async(loop *l);
+
+#endif

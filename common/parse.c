@@ -7,26 +7,14 @@
 #define _GNU_SOURCE
 #include "parse.h"
 
+#include "errf.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* A decimal "123.45" as mantissa 12345 and 2 fraction digits. */
 typedef struct decimal {
@@ -49,7 +37,7 @@ static int read_decimal(const char **p, decimal *d, const char *whole, char *err
     d->frac = 0;
     int digits = 0, in_frac = 0;
     if (*s == '-')
-        return fail(err, errlen, "negative value '%s' is not allowed", whole);
+        return errf(err, errlen, "negative value '%s' is not allowed", whole);
     if (*s == '+')
         s++;
     for (;; s++) {
@@ -60,13 +48,13 @@ static int read_decimal(const char **p, decimal *d, const char *whole, char *err
         if (*s < '0' || *s > '9')
             break;
         if (d->mant > (UINT64_MAX - 9) / 10 || d->frac >= 18)
-            return fail(err, errlen, "number too large or too precise in '%s'", whole);
+            return errf(err, errlen, "number too large or too precise in '%s'", whole);
         d->mant = d->mant * 10 + (uint64_t)(*s - '0');
         d->frac += in_frac;
         digits++;
     }
     if (digits == 0)
-        return fail(err, errlen, "expected a number in '%s'", whole);
+        return errf(err, errlen, "expected a number in '%s'", whole);
     *p = s;
     return 0;
 }
@@ -76,10 +64,10 @@ static int scale(const decimal *d, uint64_t unit, uint64_t *out, const char *wha
                  const char *whole, char *err, size_t errlen)
 {
     if (unit != 0 && d->mant > UINT64_MAX / unit)
-        return fail(err, errlen, "'%s' is too large", whole);
+        return errf(err, errlen, "'%s' is too large", whole);
     uint64_t v = d->mant * unit;
     if (v % pow10_tab[d->frac] != 0)
-        return fail(err, errlen, "'%s' is not a whole number of %s", whole, what);
+        return errf(err, errlen, "'%s' is not a whole number of %s", whole, what);
     *out = v / pow10_tab[d->frac];
     return 0;
 }
@@ -117,11 +105,11 @@ int parse_duration_ns(const char *s, uint64_t *out, char *err, size_t errlen)
             *out = 0;
             return 0;
         }
-        return fail(err, errlen, "missing unit in '%s' (use ns, us, ms, s or m)", s);
+        return errf(err, errlen, "missing unit in '%s' (use ns, us, ms, s or m)", s);
     }
     const struct unit *u = find_unit(duration_units, p);
     if (!u)
-        return fail(err, errlen, "unknown unit '%s' in '%s' (use ns, us, ms, s or m)", p, s);
+        return errf(err, errlen, "unknown unit '%s' in '%s' (use ns, us, ms, s or m)", p, s);
     return scale(&d, u->mult, out, "nanoseconds", s, err, errlen);
 }
 
@@ -153,7 +141,7 @@ int parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
     if (read_decimal(&p, &d, s, err, errlen) < 0)
         return -1;
     if (size_unit(p, &mult) < 0)
-        return fail(err, errlen, "unknown unit '%s' in '%s' (use B, k, M, G or T, optionally with B or iB)", p, s);
+        return errf(err, errlen, "unknown unit '%s' in '%s' (use B, k, M, G or T, optionally with B or iB)", p, s);
     return scale(&d, mult, out, "bytes", s, err, errlen);
 }
 
@@ -169,11 +157,11 @@ int parse_rate(const char *s, double *per_second, char *err, size_t errlen)
         p++;
     }
     if (*p != '/')
-        return fail(err, errlen, "expected '/' and a time unit in '%s' (e.g. 500/s)", s);
+        return errf(err, errlen, "expected '/' and a time unit in '%s' (e.g. 500/s)", s);
     p++;
     const struct unit *u = find_unit(duration_units, p);
     if (!u)
-        return fail(err, errlen, "unknown unit '%s' in '%s' (use ns, us, ms, s or m)", p, s);
+        return errf(err, errlen, "unknown unit '%s' in '%s' (use ns, us, ms, s or m)", p, s);
     *per_second = v * 1e9 / (double)u->mult;
     return 0;
 }
@@ -188,10 +176,10 @@ int parse_probability(const char *s, double *out, char *err, size_t errlen)
     if (strcmp(p, "%") == 0) {
         v /= 100.0;
     } else if (*p != '\0') {
-        return fail(err, errlen, "unexpected '%s' in probability '%s' (use 0.3 or 30%%)", p, s);
+        return errf(err, errlen, "unexpected '%s' in probability '%s' (use 0.3 or 30%%)", p, s);
     }
     if (v > 1.0)
-        return fail(err, errlen, "probability '%s' is above 1", s);
+        return errf(err, errlen, "probability '%s' is above 1", s);
     *out = v;
     return 0;
 }
@@ -202,9 +190,9 @@ int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out, char *err
     errno = 0;
     long long v = strtoll(s, &end, 10);
     if (end == s || *end != '\0' || *s == ' ' || *s == '\t')
-        return fail(err, errlen, "'%s' is not an integer", s);
+        return errf(err, errlen, "'%s' is not an integer", s);
     if (errno == ERANGE || v < min || v > max)
-        return fail(err, errlen, "%s is out of range (must be between %" PRId64 " and %" PRId64 ")",
+        return errf(err, errlen, "%s is out of range (must be between %" PRId64 " and %" PRId64 ")",
                     s, min, max);
     *out = v;
     return 0;
@@ -215,13 +203,13 @@ int parse_uint64(const char *s, uint64_t min, uint64_t max, uint64_t *out, char 
     char *end;
     errno = 0;
     if (*s == '-')
-        return fail(err, errlen, "%s is out of range (must be between %" PRIu64 " and %" PRIu64 ")",
+        return errf(err, errlen, "%s is out of range (must be between %" PRIu64 " and %" PRIu64 ")",
                     s, min, max);
     unsigned long long v = strtoull(s, &end, 10);
     if (end == s || *end != '\0' || *s == ' ' || *s == '\t')
-        return fail(err, errlen, "'%s' is not an integer", s);
+        return errf(err, errlen, "'%s' is not an integer", s);
     if (errno == ERANGE || v < min || v > max)
-        return fail(err, errlen, "%s is out of range (must be between %" PRIu64 " and %" PRIu64 ")",
+        return errf(err, errlen, "%s is out of range (must be between %" PRIu64 " and %" PRIu64 ")",
                     s, min, max);
     *out = v;
     return 0;

@@ -79,6 +79,7 @@ void resp_put_cstr(buf *b, const char *s);              /* bulk of a C string */
 void resp_put_nil(buf *b);                              /* $-1 */
 void resp_put_array(buf *b, size_t n);                  /* *n header */
 /* A command as an array of bulk strings (clients). */
+/* argl may be NULL when every argument is a C string. */
 void resp_put_command(buf *b, int argc, const char *const *argv, const size_t *argl);
 
 #endif

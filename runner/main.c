@@ -7,10 +7,10 @@
 
 #include "cli.h"
 
-#ifdef RIFTLAB_HAVE_CHECKER
+#ifdef RIFTLAB_HAVE_CHECK_CLI
 #include "checker/check_cli.h"
 #endif
-#ifdef RIFTLAB_HAVE_CONTAINERS
+#ifdef RIFTLAB_HAVE_NET_CLI
 #include "containers/net_cli.h"
 #endif
 
@@ -66,14 +66,14 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "report") == 0)
         return cli_report(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0) {
-#ifdef RIFTLAB_HAVE_CHECKER
+#ifdef RIFTLAB_HAVE_CHECK_CLI
         return check_main(argc - 1, argv + 1);
 #else
         return unavailable(cmd);
 #endif
     }
     if (strcmp(cmd, "net") == 0 || strcmp(cmd, "clean") == 0) {
-#ifdef RIFTLAB_HAVE_CONTAINERS
+#ifdef RIFTLAB_HAVE_NET_CLI
         return strcmp(cmd, "net") == 0 ? net_main(argc - 1, argv + 1)
                                        : clean_main(argc - 1, argv + 1);
 #else

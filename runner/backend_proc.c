@@ -1,0 +1,227 @@
+/* backend_proc.c: the process table every backend shares: start a process
+ * through the backend's spawn, remember its argv so it can be restarted
+ * after a kill (crash-recovery), pause/resume it, reap it, and stop
+ * everything on the way out. */
+#define _GNU_SOURCE
+#include "backend.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+
+void backend_init(backend *b, const backend_ops *ops, const char *prefix)
+{
+    memset(b, 0, sizeof *b);
+    b->ops = ops;
+    snprintf(b->prefix, sizeof b->prefix, "%s", prefix);
+}
+
+static char **argv_copy(char *const argv[])
+{
+    int n = 0;
+    while (argv[n])
+        n++;
+    char **c = calloc((size_t)n + 1, sizeof *c);
+    if (!c)
+        abort();
+    for (int i = 0; i < n; i++)
+        if (!(c[i] = strdup(argv[i])))
+            abort();
+    return c;
+}
+
+static void argv_free(char **argv)
+{
+    for (int i = 0; argv && argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+int backend_start(backend *b, int host, const char *name, char *const argv[],
+                  const char *log_path, char *err, size_t errlen)
+{
+    int h = -1;
+    for (int i = 0; i < BACKEND_MAX_PROCS; i++)
+        if (!b->procs[i].used) {
+            h = i;
+            break;
+        }
+    if (h < 0) {
+        snprintf(err, errlen, "too many processes");
+        return -1;
+    }
+    pid_t pid = b->ops->spawn(b, host, argv, log_path, err, errlen);
+    if (pid < 0)
+        return -1;
+    backend_proc *p = &b->procs[h];
+    memset(p, 0, sizeof *p);
+    p->used = 1;
+    p->host = host;
+    p->pid = pid;
+    p->argv = argv_copy(argv);
+    p->log_path = log_path ? strdup(log_path) : NULL;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    return h;
+}
+
+int backend_find(backend *b, const char *name)
+{
+    for (int i = 0; i < BACKEND_MAX_PROCS; i++)
+        if (b->procs[i].used && strcmp(b->procs[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+int backend_reap(backend *b, int h)
+{
+    backend_proc *p = &b->procs[h];
+    if (!p->used || !p->pid)
+        return 1;
+    int st;
+    pid_t r = waitpid(p->pid, &st, WNOHANG);
+    if (r == p->pid || (r < 0 && errno == ECHILD)) {
+        p->exited = 1, p->status = st, p->pid = 0, p->stopped = 0;
+        return 1;
+    }
+    return 0;
+}
+
+int backend_running(backend *b, int h)
+{
+    return h >= 0 && b->procs[h].used && !backend_reap(b, h);
+}
+
+int backend_signal(backend *b, int h, int sig)
+{
+    backend_proc *p = &b->procs[h];
+    if (!p->used || !p->pid)
+        return -1;
+    if (kill(p->pid, sig) < 0)
+        return -1;
+    if (sig == SIGSTOP)
+        p->stopped = 1;
+    else if (sig == SIGCONT)
+        p->stopped = 0;
+    else if (sig == SIGKILL) {
+        /* A SIGKILLed process is gone for good; reap it now so a restart
+         * never races with its old ports. */
+        int st;
+        if (waitpid(p->pid, &st, 0) == p->pid)
+            p->exited = 1, p->status = st, p->pid = 0, p->stopped = 0;
+    }
+    return 0;
+}
+
+int backend_restart(backend *b, int h, char *err, size_t errlen)
+{
+    backend_proc *p = &b->procs[h];
+    if (!p->used) {
+        snprintf(err, errlen, "no such process");
+        return -1;
+    }
+    if (p->pid)
+        backend_stop(b, h, 0);
+    pid_t pid = b->ops->spawn(b, p->host, p->argv, p->log_path, err, errlen);
+    if (pid < 0)
+        return -1;
+    p->pid = pid, p->exited = 0, p->stopped = 0;
+    return 0;
+}
+
+void backend_stop(backend *b, int h, uint64_t grace_ns)
+{
+    backend_proc *p = &b->procs[h];
+    if (!p->used || !p->pid)
+        return;
+    if (p->stopped)
+        kill(p->pid, SIGCONT);
+    p->stopped = 0;
+    if (grace_ns) {
+        kill(p->pid, SIGTERM);
+        uint64_t end = mono_now_ns() + grace_ns;
+        while (mono_now_ns() < end) {
+            if (backend_reap(b, h))
+                return;
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    backend_signal(b, h, SIGKILL);
+}
+
+void backend_stop_all(backend *b, uint64_t grace_ns)
+{
+    /* SIGTERM everyone first so they shut down in parallel. */
+    for (int i = 0; i < BACKEND_MAX_PROCS; i++) {
+        backend_proc *p = &b->procs[i];
+        if (p->used && p->pid) {
+            if (p->stopped)
+                kill(p->pid, SIGCONT);
+            p->stopped = 0;
+            if (grace_ns)
+                kill(p->pid, SIGTERM);
+        }
+    }
+    uint64_t end = mono_now_ns() + grace_ns;
+    for (int i = 0; i < BACKEND_MAX_PROCS; i++) {
+        backend_proc *p = &b->procs[i];
+        if (!p->used)
+            continue;
+        while (p->pid && mono_now_ns() < end && !backend_reap(b, i)) {
+            struct timespec ts = {0, 5000000};
+            nanosleep(&ts, NULL);
+        }
+        if (p->pid)
+            backend_signal(b, i, SIGKILL);
+        argv_free(p->argv);
+        free(p->log_path);
+        memset(p, 0, sizeof *p);
+    }
+}
+
+int backend_read_file(backend *b, int host, const char *path, buf *out)
+{
+    (void)b, (void)host;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    for (;;) {
+        char *w = buf_reserve(out, 65536);
+        ssize_t r = read(fd, w, 65536);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            close(fd);
+            return r < 0 ? -1 : 0;
+        }
+        buf_commit(out, (size_t)r);
+    }
+}
+
+/* Common child-side setup for spawn implementations: own process group (a
+ * Ctrl-C reaches only riftlab, which then tears down in order), die with
+ * the parent, output to the log file. Never returns on success. */
+void backend_child_exec(char *const argv[], const char *log_path)
+{
+    setpgid(0, 0);
+    if (log_path) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+    }
+    int nul = open("/dev/null", O_RDONLY);
+    if (nul >= 0)
+        dup2(nul, 0);
+    execv(argv[0], argv);
+    fprintf(stderr, "riftlab: cannot run %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}

@@ -1,0 +1,508 @@
+/* node.c: raft-node's engine: start-up and recovery, the core's ready/done
+ * cycle, ticks, peer datagrams, request bookkeeping and shutdown.
+ *
+ * Durability and group commit. All events of one loop iteration (every
+ * datagram and client command that arrived) are fed to the core first;
+ * node_drive then carries out the accumulated actions once: messages are
+ * sent before the disk work (the core only releases messages that are safe
+ * to send before durability), then term/vote and the new entries are written
+ * and made durable with ONE fsync, and only then reported back to the core.
+ * While that fsync runs, new requests queue up in the sockets and become
+ * the next batch: the more load, the bigger the batches. */
+#define _GNU_SOURCE
+#include "node.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/prng.h"
+
+int64_t node_now(node *n) { return node_clock_now(&n->clock, mono_now_ns()); }
+
+/* ---- requests waiting for the core -------------------------------------- */
+
+static void write_finish(node *n, node_write *w, const char *err, const kv_reply *r)
+{
+    buf *b = &w->slot->reply;
+    if (r)
+        node_put_kv_reply(b, r);
+    else
+        resp_put_error(b, "%s", err);
+    node_conn_fill(w->conn, w->slot);
+    (void)n;
+    free(w);
+}
+
+/* An entry was applied at e->index: answer the writes waiting for it. A
+ * write whose entry was replaced by another term's entry certainly failed;
+ * a write below the applied index that we never saw apply (the log jumped
+ * via a snapshot) has an unknown outcome. */
+static void writes_applied(node *n, const raft_entry *e, const kv_reply *r)
+{
+    while (n->w_head && n->w_head->index <= e->index) {
+        node_write *w = n->w_head;
+        n->w_head = w->next;
+        if (!n->w_head)
+            n->w_tail = NULL;
+        if (w->index < e->index) {
+            n->cnt.timeouts++;
+            write_finish(n, w, "TIMEOUT outcome unknown (log replaced by a snapshot)", NULL);
+        } else if (w->term == e->term && r) {
+            n->cnt.writes_ok++;
+            write_finish(n, w, NULL, r);
+        } else {
+            n->cnt.writes_lost++;
+            write_finish(n, w, "ERR LOST the entry was replaced by another leader's; not applied", NULL);
+        }
+    }
+}
+
+void node_write_wait(node *n, node_conn *c, raft_index index, raft_term term);
+void node_write_wait(node *n, node_conn *c, raft_index index, raft_term term)
+{
+    /* Proposals get increasing indexes, except after our log was truncated
+     * (we lost leadership and won again): waiting writes at or above the new
+     * index were in the truncated part and are lost. */
+    if (n->w_tail && n->w_tail->index >= index) {
+        node_write **pp = &n->w_head, *keep_tail = NULL;
+        while (*pp) {
+            node_write *w = *pp;
+            if (w->index >= index) {
+                *pp = w->next;
+                n->cnt.writes_lost++;
+                write_finish(n, w, "ERR LOST the entry was truncated by a new leader; not applied", NULL);
+            } else {
+                keep_tail = w;
+                pp = &w->next;
+            }
+        }
+        n->w_tail = keep_tail;
+    }
+    node_write *w = calloc(1, sizeof *w);
+    if (!w)
+        abort();
+    w->index = index;
+    w->term = term;
+    w->conn = c;
+    w->slot = node_conn_defer(c);
+    w->deadline = mono_now_ns() + NODE_REQUEST_TIMEOUT_NS;
+    if (n->w_tail)
+        n->w_tail->next = w;
+    else
+        n->w_head = w;
+    n->w_tail = w;
+}
+
+static void read_answer(node *n, const raft_read_result *res)
+{
+    node_read **pp = &n->r_head, *prev = NULL;
+    while (*pp && (*pp)->id != res->id) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    node_read *rd = *pp;
+    if (!rd)
+        return; /* timed out already */
+    *pp = rd->next;
+    if (n->r_tail == rd)
+        n->r_tail = prev;
+    if (res->status == RAFT_OK) {
+        n->cnt.reads_ok++;
+        node_answer_read(n, &rd->slot->reply, rd->op, rd->key, rd->klen);
+    } else {
+        node_reply_notleader(n, &rd->slot->reply);
+    }
+    node_conn_fill(rd->conn, rd->slot);
+    free(rd);
+}
+
+int node_read_wait(node *n, node_conn *c, enum raft_read_mode mode, uint8_t op,
+                   const char *key, size_t klen);
+int node_read_wait(node *n, node_conn *c, enum raft_read_mode mode, uint8_t op,
+                   const char *key, size_t klen)
+{
+    uint64_t id = ++n->next_read_id;
+    int rc = raft_read(n->r, mode, id);
+    if (rc != RAFT_OK)
+        return rc;
+    node_read *rd = malloc(sizeof *rd + klen);
+    if (!rd)
+        abort();
+    memset(rd, 0, sizeof *rd);
+    rd->id = id;
+    rd->op = op;
+    rd->conn = c;
+    rd->slot = node_conn_defer(c);
+    rd->deadline = mono_now_ns() + NODE_REQUEST_TIMEOUT_NS;
+    rd->klen = klen;
+    memcpy(rd->key, key, klen);
+    if (n->r_tail)
+        n->r_tail->next = rd;
+    else
+        n->r_head = rd;
+    n->r_tail = rd;
+    return RAFT_OK;
+}
+
+/* Requests that waited too long: answer -TIMEOUT (the outcome is unknown:
+ * the write may still commit later). */
+static void requests_expire(node *n, uint64_t now)
+{
+    for (node_write **pp = &n->w_head, *prev = NULL; *pp;) {
+        node_write *w = *pp;
+        if (w->deadline > now) {
+            prev = w;
+            pp = &w->next;
+            continue;
+        }
+        *pp = w->next;
+        if (n->w_tail == w)
+            n->w_tail = prev;
+        n->cnt.timeouts++;
+        write_finish(n, w, "TIMEOUT no commit in time; the write may still happen", NULL);
+    }
+    for (node_read **pp = &n->r_head, *prev = NULL; *pp;) {
+        node_read *rd = *pp;
+        if (rd->deadline > now) {
+            prev = rd;
+            pp = &rd->next;
+            continue;
+        }
+        *pp = rd->next;
+        if (n->r_tail == rd)
+            n->r_tail = prev;
+        n->cnt.timeouts++;
+        resp_put_error(&rd->slot->reply, "TIMEOUT read not confirmed in time");
+        node_conn_fill(rd->conn, rd->slot);
+        free(rd);
+    }
+}
+
+/* ---- the ready/done cycle --------------------------------------------------- */
+
+static void send_msgs(node *n, const raft_msg *msgs, size_t count)
+{
+    static uint8_t body[WIRE_MAX_BODY];
+    for (size_t i = 0; i < count; i++) {
+        int len = raft_msg_encode(&msgs[i], body, sizeof body);
+        if (len < 0) {
+            LOG_WARN("cannot encode %s for n%u", raft_msg_type_name(msgs[i].type), msgs[i].to);
+            continue;
+        }
+        vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
+        node_net_send(&n->net, msgs[i].to, msgs[i].type, lamport_send(&n->lc), &n->vc, body,
+                      (size_t)len);
+    }
+}
+
+static void trace_events(node *n, const raft_out *o)
+{
+    for (size_t i = 0; i < o->n_events; i++) {
+        const raft_event *ev = &o->events[i];
+        switch (ev->type) {
+        case RAFT_EV_ROLE:
+            LOG_INFO("%s term=%" PRIu64 " leader=%u", raft_role_name((enum raft_role)ev->role),
+                     ev->term, ev->peer);
+            node_trace_role(&n->trace, raft_role_name((enum raft_role)ev->role), ev->term, ev->peer);
+            break;
+        case RAFT_EV_VOTE_GRANTED:
+            node_trace_vote(&n->trace, ev->peer, ev->term);
+            break;
+        case RAFT_EV_COMMIT: {
+            const raft_entry *e = raft_entry_at(n->r, ev->index);
+            node_trace_commit(&n->trace, ev->index, ev->term, e ? node_entry_hash(e) : 0);
+            break;
+        }
+        case RAFT_EV_SNAPSHOT:
+            node_trace_snapshot(&n->trace, ev->index, ev->term);
+            break;
+        }
+    }
+}
+
+static void storage_failed(node *n, const char *what)
+{
+    /* A node that cannot make its state durable must not go on acting as if
+     * it had: stop (the supervisor or operator restarts it; recovery copes). */
+    n->cnt.storage_errors++;
+    LOG_ERROR("storage: %s failed: %s; stopping", what, raft_storage_error(n->st));
+    loop_stop(n->l);
+}
+
+static void apply_entries(node *n, const raft_entry *es, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        const raft_entry *e = &es[i];
+        node_trace_apply(&n->trace, e);
+        n->cnt.applied_entries++;
+        if (e->type == RAFT_ENTRY_NORMAL) {
+            kv_reply r;
+            kv_apply(n->kv, e->data, e->len, &r);
+            writes_applied(n, e, &r);
+        } else {
+            writes_applied(n, e, NULL);
+        }
+    }
+}
+
+static void take_snapshot(node *n)
+{
+    raft_index idx = raft_applied_index(n->r);
+    raft_term term = raft_term_at(n->r, idx);
+    uint8_t *data;
+    size_t len;
+    if (idx == 0 || term == 0 || kv_snapshot(n->kv, &data, &len) < 0)
+        return;
+    raft_index keep = idx > n->trailing ? idx - n->trailing + 1 : 1;
+    if (raft_storage_save_snapshot(n->st, idx, term, data, len, keep) < 0)
+        storage_failed(n, "save snapshot");
+    else if (raft_snapshot_taken(n->r, idx, data, len) == RAFT_OK)
+        n->cnt.snapshots_taken++;
+    free(data);
+}
+
+void node_drive(node *n)
+{
+    for (int round = 0; round < 16 && raft_has_ready(n->r); round++) {
+        const raft_out *o = raft_ready(n->r);
+        int report_state = 0, report_log = 0, want_snapshot = o->want_snapshot;
+        raft_term st_term = o->term, log_term = 0;
+        raft_id st_vote = o->vote;
+        raft_index log_index = 0;
+
+        trace_events(n, o);
+        if (o->snapshot_install) {
+            if (kv_restore(n->kv, o->snap_data, o->snap_len) < 0) {
+                LOG_ERROR("leader's snapshot at %" PRIu64 " does not restore; ignoring it", o->snap_index);
+            } else if (raft_storage_save_snapshot(n->st, o->snap_index, o->snap_term, o->snap_data,
+                                                  o->snap_len, o->snap_index + 1) < 0) {
+                storage_failed(n, "install snapshot");
+            } else {
+                n->cnt.snapshots_installed++;
+                report_log = 1;
+                log_index = o->snap_index;
+                log_term = o->snap_term;
+            }
+        }
+        send_msgs(n, o->msgs, o->n_msgs);
+        if (o->persist_state) {
+            if (raft_storage_save_state(n->st, o->term, o->vote) < 0)
+                storage_failed(n, "save term/vote");
+            else
+                report_state = 1;
+        }
+        if (o->truncate_from && raft_storage_truncate(n->st, o->truncate_from) < 0)
+            storage_failed(n, "truncate");
+        if (o->n_append) {
+            const raft_entry *last = &o->append[o->n_append - 1];
+            node_trace_append(&n->trace, o->append[0].index, last->index, last->term);
+            if (raft_storage_append(n->st, o->append, o->n_append) < 0 || raft_storage_sync(n->st) < 0) {
+                storage_failed(n, "append");
+            } else {
+                report_log = 1;
+                log_index = last->index;
+                log_term = last->term;
+            }
+        } else if (o->truncate_from && raft_storage_sync(n->st) < 0) {
+            storage_failed(n, "sync");
+        }
+        apply_entries(n, o->apply, o->n_apply);
+        for (size_t i = 0; i < o->n_reads; i++)
+            read_answer(n, &o->reads[i]);
+        raft_done(n->r);
+        if (report_state)
+            raft_persisted_state(n->r, st_term, st_vote);
+        if (report_log)
+            raft_persisted_log(n->r, log_index, log_term);
+        if (want_snapshot)
+            take_snapshot(n);
+    }
+    node_trace_flush(&n->trace);
+}
+
+/* ---- events from the loop --------------------------------------------------- */
+
+static void propose_expiry(const uint8_t *key, size_t klen, uint64_t version, void *arg)
+{
+    node *n = arg;
+    uint8_t cmd[KV_MAX_KEY + 32];
+    int len = kv_encode_expire(cmd, sizeof cmd, key, klen, version);
+    raft_index idx;
+    raft_term term;
+    if (len > 0 && raft_propose(n->r, RAFT_ENTRY_NORMAL, cmd, (size_t)len, &idx, &term) == RAFT_OK)
+        n->cnt.expiries_proposed++;
+}
+
+static void on_tick(loop *l, uint64_t id, void *arg)
+{
+    (void)l;
+    (void)id;
+    node *n = arg;
+    int64_t now = node_now(n);
+    raft_tick(n->r, now);
+    /* TTL expiry is the leader's decision, by its clock, replicated as
+     * EXPIRE commands; a re-report waits a second in case one was lost. */
+    if (raft_role(n->r) == RAFT_LEADER)
+        kv_collect_expired(n->kv, now / 1000000, 1000, 256, propose_expiry, n);
+    requests_expire(n, mono_now_ns());
+}
+
+static void on_udp(loop *l, int fd, unsigned events, void *arg)
+{
+    (void)l;
+    (void)fd;
+    (void)events;
+    node *n = arg;
+    static uint8_t dgram[WIRE_MAX_DATAGRAM + 1];
+    /* Bounded per wake-up; the rest waits for the next iteration. */
+    for (int i = 0; i < 512; i++) {
+        node_datagram d;
+        int rc = node_net_recv(&n->net, dgram, sizeof dgram, &d);
+        if (rc < 0)
+            break;
+        if (rc == 0)
+            continue;
+        raft_msg m;
+        if (raft_msg_decode(d.h.type, d.h.src, d.h.dst, d.body, d.len, &m) != RAFT_OK) {
+            n->net.stats.malformed++;
+            raft_msg_free(&m);
+            continue;
+        }
+        lamport_recv(&n->lc, d.h.lamport);
+        vclock_merge(&n->vc, &d.vc);
+        vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
+        raft_recv(n->r, &m);
+        raft_msg_free(&m);
+    }
+}
+
+/* ---- start / stop ------------------------------------------------------------ */
+
+static int make_dir(const char *path)
+{
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+int node_start(node *n, const node_config *cfg, loop *l)
+{
+    char err[512];
+    memset(n, 0, sizeof *n);
+    n->cfg = cfg;
+    n->l = l;
+    n->net.fd = -1;
+    n->srv.fd = -1;
+    n->start_ns = mono_now_ns();
+    node_clock_init(&n->clock, n->start_ns);
+    vclock_init(&n->vc, cfg->max_id);
+    n->kv = kv_new();
+
+    if (make_dir(cfg->data_dir) < 0) {
+        LOG_ERROR("--data %s: %s", cfg->data_dir, strerror(errno));
+        return -1;
+    }
+    raft_storage_info info;
+    n->st = raft_storage_open(cfg->data_dir, cfg->fsync ? RAFT_FSYNC_ALWAYS : RAFT_FSYNC_NEVER, 0,
+                              &info, err, sizeof err);
+    if (!n->st) {
+        LOG_ERROR("storage %s: %s", cfg->data_dir, err);
+        return -1;
+    }
+    if (info.boot.snap_index && kv_restore(n->kv, info.boot.snap_data, info.boot.snap_len) < 0) {
+        LOG_ERROR("storage %s: the snapshot does not restore", cfg->data_dir);
+        return -1;
+    }
+
+    raft_config rc;
+    raft_config_default(&rc);
+    rc.id = cfg->id;
+    for (uint16_t i = 1; i <= cfg->max_id; i++)
+        if (cfg->members[i].known && rc.n_nodes < RAFT_MAX_NODES)
+            rc.nodes[rc.n_nodes++] = i;
+    rc.seed = prng_derive(mono_now_ns() ^ ((uint64_t)getpid() << 20), cfg->id);
+    rc.heartbeat_ns = (int64_t)cfg->heartbeat_ns;
+    rc.election_timeout_ns = (int64_t)cfg->election_timeout_ns;
+    rc.lease_ns = rc.election_timeout_ns * 9 / 10;
+    for (int i = 0; i < cfg->nbugs; i++)
+        rc.bugs |= raft_bug_parse(cfg->bugs[i]);
+    n->trailing = rc.snapshot_trailing;
+    n->r = raft_new(&rc, &info.boot, node_now(n), err, sizeof err);
+    if (!n->r) {
+        LOG_ERROR("raft: %s", err);
+        return -1;
+    }
+    LOG_INFO("recovered term=%" PRIu64 " vote=%u snapshot=%" PRIu64 " last=%" PRIu64,
+             raft_current_term(n->r), raft_voted_for(n->r), raft_snapshot_index(n->r),
+             raft_last_index(n->r));
+
+    if (node_net_open(&n->net, cfg, err, sizeof err) < 0) {
+        LOG_ERROR("%s", err);
+        return -1;
+    }
+    if (node_srv_open(&n->srv, l, &cfg->client, node_command, n) < 0) {
+        LOG_ERROR("listen --client %s: %s", cfg->client_str, strerror(errno));
+        return -1;
+    }
+    if (loop_add_fd(l, n->net.fd, LOOP_READ, on_udp, n) < 0) {
+        LOG_ERROR("loop: cannot watch the UDP socket");
+        return -1;
+    }
+    n->trace.self = cfg->id;
+    n->trace.start_ns = n->start_ns;
+    n->trace.lc = &n->lc;
+    n->trace.vc = &n->vc;
+    if (cfg->trace_file[0]) {
+        n->trace.f = fopen(cfg->trace_file, "ae");
+        if (!n->trace.f) {
+            LOG_ERROR("--trace %s: %s", cfg->trace_file, strerror(errno));
+            return -1;
+        }
+        n->trace.on = cfg->trace_on;
+    }
+    uint64_t period = cfg->heartbeat_ns / 5;
+    if (period < 1000000)
+        period = 1000000;
+    n->tick_timer = loop_add_timer(l, period, period, on_tick, n);
+    return 0;
+}
+
+void node_stop(node *n)
+{
+    /* Waiting requests are dropped unanswered: their connections close below. */
+    while (n->w_head) {
+        node_write *w = n->w_head;
+        n->w_head = w->next;
+        free(w);
+    }
+    while (n->r_head) {
+        node_read *rd = n->r_head;
+        n->r_head = rd->next;
+        free(rd);
+    }
+    n->w_tail = NULL;
+    n->r_tail = NULL;
+    if (n->tick_timer)
+        loop_cancel_timer(n->l, n->tick_timer);
+    node_srv_close(&n->srv);
+    if (n->net.fd >= 0) {
+        loop_del_fd(n->l, n->net.fd);
+        node_net_close(&n->net);
+    }
+    if (n->st) {
+        raft_storage_sync(n->st);
+        raft_storage_close(n->st);
+    }
+    if (n->r)
+        raft_free(n->r);
+    kv_free(n->kv);
+    if (n->trace.f)
+        fclose(n->trace.f);
+    memset(n, 0, sizeof *n);
+}

@@ -1,0 +1,44 @@
+/* node_trace.h: raft-node's trace events, one JSON object per line.
+ *
+ *   {"time":<ns since start>,"node":"n1","lamport":42,"vclock":{"n1":9,"n2":4,"n3":0},
+ *    "event":"commit","index":17,"term":3,"hash":"9f86d081884c7d65"}
+ *
+ * Events: role (role, term, leader), vote (granted to "for" in term),
+ * append (entries first..last written to our log, term of the last),
+ * commit (commit index advanced: index, term, hash of that entry), apply
+ * (one per applied entry: index, term, type, hash), snapshot. `hash` is the
+ * FNV-1a 64 of the entry's type byte and payload, so the checker can verify
+ * that no two nodes apply different entries at one index. Every event is a
+ * local event for the Lamport and vector clocks (both ticked before it is
+ * written). Tracing can be switched off and on at run time (RIFT.TRACE). */
+#ifndef RIFTLAB_NODE_TRACE_H
+#define RIFTLAB_NODE_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/clock.h"
+#include "nodes/raft/raft.h"
+
+typedef struct node_trace {
+    FILE *f;            /* NULL: no trace file configured */
+    int on;
+    uint16_t self;
+    uint64_t start_ns;  /* mono time at start ("time" is relative to it) */
+    lamport *lc;
+    vclock *vc;
+    uint64_t events;
+} node_trace;
+
+/* FNV-1a 64 of type || payload. */
+uint64_t node_entry_hash(const raft_entry *e);
+
+void node_trace_role(node_trace *t, const char *role, raft_term term, raft_id leader);
+void node_trace_vote(node_trace *t, raft_id candidate, raft_term term);
+void node_trace_append(node_trace *t, raft_index first, raft_index last, raft_term term);
+void node_trace_commit(node_trace *t, raft_index index, raft_term term, uint64_t hash);
+void node_trace_apply(node_trace *t, const raft_entry *e);
+void node_trace_snapshot(node_trace *t, raft_index index, raft_term term);
+void node_trace_flush(node_trace *t);
+
+#endif

@@ -27,7 +27,8 @@ void buf_vprintf(buf *b, const char *fmt, va_list ap);
 char *buf_reserve(buf *b, size_t n);
 void buf_commit(buf *b, size_t n);
 void buf_consume(buf *b, size_t n);             /* drop n bytes from the front */
-static inline const char *buf_ptr(const buf *b) { return b->data + b->start; }
+/* An empty, never-grown buffer has no storage: it reads as "". */
+static inline const char *buf_ptr(const buf *b) { return b->data ? b->data + b->start : ""; }
 static inline size_t buf_size(const buf *b) { return b->len - b->start; }
 /* NUL-terminated view (adds a terminator past the end without counting it). */
 const char *buf_cstr(buf *b);

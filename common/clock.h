@@ -29,6 +29,10 @@ void node_clock_init(node_clock *c, uint64_t mono_now);
 int64_t node_clock_now(const node_clock *c, uint64_t mono_now);
 /* Set the offset (relative to true monotonic time) and the drift from now on. */
 void node_clock_set(node_clock *c, uint64_t mono_now, int64_t offset_ns, int32_t drift_ppm);
+/* Change only the drift: the node's time stays continuous at mono_now. */
+void node_clock_set_drift(node_clock *c, uint64_t mono_now, int32_t drift_ppm);
+/* Current offset of node time from true monotonic time (for RIFT.STATUS). */
+int64_t node_clock_offset(const node_clock *c, uint64_t mono_now);
 
 typedef struct lamport {
     uint64_t time;

@@ -14,7 +14,7 @@ typedef struct loop loop;
 
 #define LOOP_READ  0x1u
 #define LOOP_WRITE 0x2u
-#define LOOP_ERROR 0x4u /* reported to the callback on EPOLLERR/EPOLLHUP */
+#define LOOP_ERROR 0x4u /* EPOLLERR/EPOLLHUP; LOOP_READ comes with it if registered for reading */
 
 typedef void (*loop_fd_fn)(loop *l, int fd, unsigned events, void *arg);
 typedef void (*loop_timer_fn)(loop *l, uint64_t timer_id, void *arg);
@@ -26,7 +26,12 @@ int loop_add_fd(loop *l, int fd, unsigned events, loop_fd_fn fn, void *arg);
 int loop_mod_fd(loop *l, int fd, unsigned events);
 int loop_del_fd(loop *l, int fd);
 
-/* Returns a timer id (never 0). period_ns == 0: one-shot. */
+/* Returns a timer id (never 0). period_ns == 0: one-shot. The delay counts
+ * from loop_now() when called from a callback (timers armed in one callback
+ * keep their exact relative order), from the current time otherwise.
+ * Timers due at the same instant fire in the order they were armed. A
+ * periodic timer keeps its cadence; ticks missed in a long stall are
+ * skipped, not fired in a burst. */
 uint64_t loop_add_timer(loop *l, uint64_t delay_ns, uint64_t period_ns,
                         loop_timer_fn fn, void *arg);
 /* Cancelling an unknown or already fired one-shot timer is a no-op (returns -1). */

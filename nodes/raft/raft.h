@@ -10,7 +10,7 @@
  *   raft_tick      time passed (ns)     state      persist term + vote
  *   raft_propose   a client command     truncate/  change the durable log
  *   raft_read      a read request         append
- *   raft_persisted_state / _log         snapshot   install a received snapshot
+ *   raft_persisted_state, _log        snapshot   install a received snapshot
  *                  storage finished     apply      committed entries to apply
  *   raft_snapshot_taken                 reads      reads that may be answered
  *                  caller's snapshot    events     trace events (role, vote, commit)
@@ -343,7 +343,7 @@ void raft_tick(raft *r, int64_t now_ns);
  * it keeps). Messages from unknown ids or to another id are ignored. */
 void raft_recv(raft *r, const raft_msg *m);
 /* Append a client command (or type RAFT_ENTRY_NOOP) to the leader's log.
- * On RAFT_OK, *index/*term say where it landed: it succeeded when an applied
+ * On RAFT_OK, *index and *term say where it landed: it succeeded when an applied
  * entry at that index has that term; if an entry with another term is
  * applied there, it was lost (the client's outcome is then unknown/failed).
  * RAFT_ENOTLEADER: raft_leader() names the leader if known. */

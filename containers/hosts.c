@@ -20,6 +20,7 @@
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 
+#include "containers/cleanup.h"
 #include "containers/netns.h"
 #include "containers/registry.h"
 
@@ -256,6 +257,7 @@ int hosts_up(hosts_net *net, const char *name, int nodes, int manual, char *err,
         hosts_reset(net);
         return -1;
     }
+    cleanup_track_net(net);
     for (int i = 0; i <= nodes; i++) {
         if (netns_create(net->nsname[i], &net->nsfd[i], why, sizeof why) != 0) {
             snprintf(err, errlen, "namespace %s: %s", net->nsname[i], why);
@@ -283,6 +285,7 @@ int hosts_up(hosts_net *net, const char *name, int nodes, int manual, char *err,
             snprintf(err, errlen, "rewrite run record of %s", net->name);
             goto fail;
         }
+        cleanup_untrack_net(net);               /* it is no longer this process's */
     }
     return 0;
 fail:
@@ -358,6 +361,7 @@ int hosts_down(hosts_net *net, char *err, size_t errlen)
     int rc = 0;
     if (net->name[0] == '\0')
         return 0;
+    cleanup_untrack_net(net);
     for (int i = 0; i <= net->nodes; i++)
         hosts_kill_ns_procs((unsigned long)netns_inode(net->nsname[i]));
     hosts_close(net);

@@ -1,0 +1,519 @@
+/* chain_sim.c: the deterministic chain simulation (see chain_sim.h).
+ *
+ * Time advances in ticks. In one tick: due messages are delivered in a
+ * seeded random order, faults may strike (crash, join), the configuration
+ * master reacts (removes crashed members after a detection delay, appends
+ * joiners that hold a snapshot), clients time out or invoke, and every live
+ * node ticks. Every decision comes from one prng seeded by the run's seed,
+ * so a seed replays exactly.
+ *
+ * The in-test configuration master stands in for the control plane: it
+ * commits a new epoch and pushes it to every live node at once. */
+#include "chain_sim.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/prng.h"
+#include "kv.h"
+
+#define SIM_NODES     16     /* node ids 1..16 over a run (joiners get new ids) */
+#define SIM_CLIENTS   5
+#define SIM_KEYS      3
+#define SIM_FAULT_TICKS 400  /* faults and new operations only before this */
+#define SIM_QUIET_TICKS 300  /* then a quiet phase to converge */
+#define SIM_TIMEOUT   40     /* client timeout, ticks */
+
+typedef struct sim_msg {
+    uint64_t at;
+    uint16_t from, to;
+    uint8_t type;
+    uint8_t *body;
+    size_t len;
+} sim_msg;
+
+typedef struct sim_node {
+    chain_node *c;           /* NULL: never existed or crashed */
+    int joining;             /* started as a joiner and not yet added */
+    uint64_t crashed_at;     /* tick of the crash (0: alive or never existed) */
+    uint64_t detect_at;      /* when the master notices the crash */
+    uint64_t next_commit;    /* the sequence number this node must commit next */
+} sim_node;
+
+typedef struct sim_client {
+    int busy;
+    size_t op;               /* index into ops */
+    uint64_t deadline;
+} sim_client;
+
+typedef struct sim {
+    sim_opts o;
+    sim_result *r;
+    prng rng;
+    uint64_t tick, ev;
+    double drop, dup;
+    int maxdelay;
+    sim_node nodes[SIM_NODES + 1];
+    uint16_t next_id;
+    chain_config cfg;
+    sim_msg *msgs;
+    size_t nmsgs, capmsgs;
+    sim_op *ops;
+    size_t nops, capops;
+    sim_client clients[SIM_CLIENTS];
+    uint64_t *order;          /* order[seq] = rid committed at seq (0: none yet) */
+    size_t n_order, cap_order;
+} sim;
+
+static void fail(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(sim *s, const char *fmt, ...)
+{
+    if (!s->r->ok)
+        return;
+    s->r->ok = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->r->why, sizeof s->r->why, fmt, ap);
+    va_end(ap);
+}
+
+static void say(sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(sim *s, const char *fmt, ...)
+{
+    if (!s->o.verbose)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    printf("[t=%" PRIu64 "] ", s->tick);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    while (*cap < need)
+        *cap = *cap ? *cap * 2 : 64;
+    p = realloc(p, *cap * size);
+    if (!p)
+        abort();
+    return p;
+}
+
+/* --- committed order ------------------------------------------------------ */
+
+static void on_commit(sim *s, uint16_t id, uint64_t seq, uint64_t rid)
+{
+    sim_node *n = &s->nodes[id];
+    say(s, "n%u commits seq %" PRIu64 " (op %" PRIu64 ")", id, seq, rid);
+    if (seq != n->next_commit)
+        fail(s, "n%u committed seq %" PRIu64 " but its next was %" PRIu64, id, seq, n->next_commit);
+    n->next_commit = seq + 1;
+    if (seq > s->n_order) {
+        if (seq != s->n_order + 1) {
+            fail(s, "n%u committed seq %" PRIu64 " before anyone committed %zu", id, seq,
+                 s->n_order + 1);
+            return;
+        }
+        s->order = grow(s->order, &s->cap_order, seq + 1, sizeof *s->order);
+        s->order[seq] = rid;
+        s->n_order = seq;
+    } else if (s->order[seq] != rid) {
+        fail(s, "n%u committed write %" PRIu64 " at seq %" PRIu64 " where another node committed %" PRIu64
+             " (not a prefix of one order)", id, rid, seq, s->order[seq]);
+    }
+}
+
+/* --- actions ---------------------------------------------------------------- */
+
+static void client_done(sim *s, size_t opi, const chain_action *a)
+{
+    sim_op *op = &s->ops[opi];
+    sim_client *cl = &s->clients[op->client];
+    if (op->status != SIM_PENDING)
+        return;
+    op->resp = ++s->ev;
+    if (a->status != CHAIN_OK) {
+        /* Every error the core gives before sequencing proves nothing happened. */
+        op->status = op->is_write ? SIM_FAIL : SIM_INFO;
+        op->resp = UINT64_MAX;
+    } else {
+        op->status = SIM_OK;
+        if (op->is_write) {
+            s->r->writes_ok++;
+        } else {
+            s->r->reads_ok++;
+            if (a->reply_type == KV_REPLY_BULK) {
+                char tmp[32];
+                size_t n = a->len < sizeof tmp - 1 ? a->len : sizeof tmp - 1;
+                memcpy(tmp, a->body, n);
+                tmp[n] = 0;
+                op->value = strtoull(tmp, NULL, 10);
+            }
+        }
+    }
+    say(s, "op %" PRIu64 " %s k%d at n%u -> %s %s value=%" PRIu64, op->rid, op->is_write ? "write" : "read",
+        op->key, op->node, chain_status_name(a->status), op->is_write ? "" : chain_read_mode_name(op->mode),
+        op->is_write ? op->rid : op->value);
+    if (cl->busy && cl->op == opi)
+        cl->busy = 0;
+}
+
+static void drain(sim *s, uint16_t id)
+{
+    chain_node *c = s->nodes[id].c;
+    const chain_action *acts;
+    size_t n = chain_actions(c, &acts);
+    for (size_t i = 0; i < n; i++) {
+        const chain_action *a = &acts[i];
+        switch (a->kind) {
+        case CHAIN_ACT_SEND: {
+            if (prng_chance(&s->rng, s->drop))
+                break;
+            int copies = 1 + prng_chance(&s->rng, s->dup);
+            for (int k = 0; k < copies; k++) {
+                s->msgs = grow(s->msgs, &s->capmsgs, s->nmsgs + 1, sizeof *s->msgs);
+                sim_msg *m = &s->msgs[s->nmsgs++];
+                m->at = s->tick + 1 + prng_below(&s->rng, (uint64_t)s->maxdelay);
+                m->from = id;
+                m->to = a->to;
+                m->type = a->type;
+                m->len = a->len;
+                m->body = malloc(a->len ? a->len : 1);
+                memcpy(m->body, a->body, a->len);
+            }
+            break;
+        }
+        case CHAIN_ACT_REPLY:
+            if (a->id >= 1 && a->id <= s->nops && s->ops[a->id - 1].node == id)
+                client_done(s, (size_t)a->id - 1, a);
+            break;
+        case CHAIN_ACT_COMMIT:
+            on_commit(s, id, a->seq, a->id);
+            break;
+        case CHAIN_ACT_SNAPSHOT:
+            if (a->seq > s->n_order)
+                fail(s, "n%u installed a snapshot at seq %" PRIu64 " beyond the committed %zu",
+                     id, a->seq, s->n_order);
+            say(s, "n%u installs a snapshot at seq %" PRIu64, id, a->seq);
+            s->nodes[id].next_commit = a->seq + 1;
+            break;
+        default:
+            break;
+        }
+    }
+    chain_actions_clear(c);
+}
+
+/* --- nodes, crashes, the configuration master ------------------------------- */
+
+static chain_node *node_new(sim *s, uint16_t id, int joining)
+{
+    chain_options o = { .id = id, .bugs = s->o.bugs, .rto_ticks = 3, .batch = 16,
+                        .max_inflight = 256, .log_retain = 8, .joining = joining };
+    s->nodes[id].c = chain_new(&o);
+    s->nodes[id].joining = joining;
+    s->nodes[id].next_commit = 1;
+    return s->nodes[id].c;
+}
+
+static void push_config(sim *s)
+{
+    char text[128];
+    int off = 0;
+    for (int i = 0; i < s->cfg.n; i++)
+        off += snprintf(text + off, sizeof text - (size_t)off, " n%u", s->cfg.members[i]);
+    say(s, "config epoch %" PRIu64 ":%s", s->cfg.epoch, text);
+    s->r->epochs = s->cfg.epoch;
+    for (uint16_t id = 1; id <= SIM_NODES; id++) {
+        if (s->nodes[id].c) {
+            chain_set_config(s->nodes[id].c, &s->cfg);
+            drain(s, id);
+        }
+    }
+}
+
+static int alive(const sim *s, uint16_t id)
+{
+    return s->nodes[id].c != NULL;
+}
+
+/* May `id` crash without losing what only it holds? Chain replication
+ * survives any crash but the last holder of committed state: refuse to
+ * crash the last live member, and the first live member (the effective
+ * head) while the next one is still catching up from a snapshot. */
+static int may_crash(sim *s, uint16_t id)
+{
+    uint16_t live[CHAIN_MAX_MEMBERS];
+    int nlive = 0;
+    for (int i = 0; i < s->cfg.n; i++)
+        if (alive(s, s->cfg.members[i]))
+            live[nlive++] = s->cfg.members[i];
+    if (nlive < 2)
+        return 0;
+    if (live[0] != id)
+        return 1;
+    chain_status st;
+    chain_get_status(s->nodes[live[1]].c, &st);
+    return st.synced && st.caught_up;
+}
+
+static void crash(sim *s, uint16_t id)
+{
+    sim_node *n = &s->nodes[id];
+    say(s, "crash n%u", id);
+    chain_free(n->c);
+    n->c = NULL;
+    n->crashed_at = s->tick;
+    n->detect_at = s->tick + 1 + prng_below(&s->rng, 10);
+    s->r->crashes++;
+    /* Its clients learn nothing more: writes end unknown, reads are dropped. */
+    for (int i = 0; i < SIM_CLIENTS; i++) {
+        sim_client *cl = &s->clients[i];
+        if (cl->busy && s->ops[cl->op].node == id) {
+            s->ops[cl->op].status = SIM_INFO;
+            cl->busy = 0;
+        }
+    }
+}
+
+static void master_step(sim *s)
+{
+    int changed = 0;
+    chain_config next = s->cfg;
+    next.n = 0;
+    for (int i = 0; i < s->cfg.n; i++) {
+        uint16_t id = s->cfg.members[i];
+        if (!alive(s, id) && s->tick >= s->nodes[id].detect_at)
+            changed = 1;
+        else
+            next.members[next.n++] = id;
+    }
+    for (uint16_t id = 1; id <= SIM_NODES; id++) {
+        sim_node *n = &s->nodes[id];
+        if (!n->c || !n->joining || next.n >= CHAIN_MAX_MEMBERS)
+            continue;
+        chain_status st;
+        chain_get_status(n->c, &st);
+        if (st.synced) {
+            n->joining = 0;
+            next.members[next.n++] = id;
+            changed = 1;
+            s->r->joins++;
+        }
+    }
+    if (changed) {
+        next.epoch = s->cfg.epoch + 1;
+        s->cfg = next;
+        push_config(s);
+    }
+}
+
+static void faults(sim *s)
+{
+    if (prng_chance(&s->rng, 0.012) && s->cfg.n > 0) {
+        uint16_t id = s->cfg.members[prng_below(&s->rng, s->cfg.n)];
+        if (alive(s, id) && may_crash(s, id))
+            crash(s, id);
+    }
+    if (prng_chance(&s->rng, 0.01) && s->next_id <= SIM_NODES) {
+        int joiners = 0, live = 0;
+        for (uint16_t id = 1; id <= SIM_NODES; id++) {
+            joiners += s->nodes[id].c && s->nodes[id].joining;
+            live += s->nodes[id].c != NULL;
+        }
+        if (!joiners && live < 6) {
+            uint16_t id = s->next_id++;
+            say(s, "start joiner n%u", id);
+            chain_set_config(node_new(s, id, 1), &s->cfg);
+            drain(s, id);
+        }
+    }
+}
+
+/* --- clients ----------------------------------------------------------------- */
+
+static void client_invoke(sim *s, int ci)
+{
+    s->ops = grow(s->ops, &s->capops, s->nops + 1, sizeof *s->ops);
+    size_t opi = s->nops++;
+    sim_op *op = &s->ops[opi];
+    memset(op, 0, sizeof *op);
+    op->rid = opi + 1;
+    op->client = ci;
+    op->key = (int)prng_below(&s->rng, SIM_KEYS);
+    op->is_write = prng_chance(&s->rng, 0.5);
+    op->resp = UINT64_MAX;
+    s->r->ops++;
+    char key[8], val[24];
+    snprintf(key, sizeof key, "k%d", op->key);
+    uint8_t cmd[128];
+    chain_request rq = { .id = op->rid };
+    if (op->is_write) {
+        snprintf(val, sizeof val, "%" PRIu64, op->rid);
+        int len = kv_encode_set(cmd, sizeof cmd, key, strlen(key), val, strlen(val), 0, 0);
+        rq.kind = CHAIN_REQ_WRITE;
+        rq.data = cmd;
+        rq.len = (size_t)len;
+        op->node = s->cfg.members[0];
+    } else {
+        uint32_t modes = s->o.modes;
+        do
+            op->mode = (enum chain_read_mode)prng_below(&s->rng, 3);
+        while (!(modes & SIM_MODE_BIT(op->mode)));
+        rq.kind = CHAIN_REQ_GET;
+        rq.mode = op->mode;
+        rq.data = (const uint8_t *)key;
+        rq.len = strlen(key);
+        op->node = op->mode == CHAIN_READ_TAIL ? s->cfg.members[s->cfg.n - 1]
+                                               : s->cfg.members[prng_below(&s->rng, s->cfg.n)];
+    }
+    op->inv = ++s->ev;
+    if (!alive(s, op->node)) {
+        /* Connection refused: certainly not executed. */
+        op->status = op->is_write ? SIM_FAIL : SIM_INFO;
+        return;
+    }
+    s->clients[ci].busy = 1;
+    s->clients[ci].op = opi;
+    s->clients[ci].deadline = s->tick + SIM_TIMEOUT;
+    chain_client(s->nodes[op->node].c, &rq);
+    drain(s, op->node);
+}
+
+static void clients_step(sim *s, int may_invoke)
+{
+    for (int i = 0; i < SIM_CLIENTS; i++) {
+        sim_client *cl = &s->clients[i];
+        if (cl->busy && s->tick >= cl->deadline) {
+            s->ops[cl->op].status = SIM_INFO;   /* timeout: unknown */
+            cl->busy = 0;
+        }
+        if (!cl->busy && may_invoke && s->cfg.n > 0 && prng_chance(&s->rng, 0.3))
+            client_invoke(s, i);
+    }
+}
+
+/* --- the run ------------------------------------------------------------------- */
+
+static void deliver_due(sim *s)
+{
+    /* Collect due messages, shuffle them, deliver. */
+    size_t ndue = 0;
+    for (size_t i = 0; i < s->nmsgs; i++) {
+        if (s->msgs[i].at <= s->tick) {
+            sim_msg t = s->msgs[ndue];
+            s->msgs[ndue] = s->msgs[i];
+            s->msgs[i] = t;
+            ndue++;
+        }
+    }
+    for (size_t i = ndue; i > 1; i--) {
+        size_t j = prng_below(&s->rng, i);
+        sim_msg t = s->msgs[i - 1];
+        s->msgs[i - 1] = s->msgs[j];
+        s->msgs[j] = t;
+    }
+    sim_msg *due = malloc((ndue ? ndue : 1) * sizeof *due);
+    memcpy(due, s->msgs, ndue * sizeof *due);
+    memmove(s->msgs, s->msgs + ndue, (s->nmsgs - ndue) * sizeof *s->msgs);
+    s->nmsgs -= ndue;
+    for (size_t i = 0; i < ndue; i++) {
+        sim_msg *m = &due[i];
+        if (m->to >= 1 && m->to <= SIM_NODES && alive(s, m->to)) {
+            chain_recv(s->nodes[m->to].c, m->from, m->type, m->body, m->len);
+            drain(s, m->to);
+        }
+        free(m->body);
+    }
+    free(due);
+}
+
+static void final_checks(sim *s)
+{
+    uint64_t digest = 0;
+    int first = 1;
+    for (int i = 0; i < s->cfg.n; i++) {
+        uint16_t id = s->cfg.members[i];
+        if (!alive(s, id))
+            continue;
+        chain_status st;
+        chain_get_status(s->nodes[id].c, &st);
+        if (!st.synced || st.last_seq != s->n_order || st.commit_seq != s->n_order) {
+            fail(s, "after the quiet phase n%u (%s) has last=%" PRIu64 " commit=%" PRIu64
+                 " but %zu writes are committed: the chain did not converge",
+                 id, chain_role_name(st.role), st.last_seq, st.commit_seq, s->n_order);
+            return;
+        }
+        if (!first && st.digest != digest) {
+            fail(s, "n%u's state differs from the other members'", id);
+            return;
+        }
+        digest = st.digest;
+        first = 0;
+    }
+    char why[512];
+    uint32_t modes = s->o.modes;
+    if (!chain_sim_check(s->ops, s->nops, s->order, s->n_order, SIM_KEYS, modes, why, sizeof why))
+        fail(s, "%s", why);
+}
+
+void chain_sim_run(const sim_opts *o, sim_result *r)
+{
+    sim *s = calloc(1, sizeof *s);
+    memset(r, 0, sizeof *r);
+    r->ok = 1;
+    s->o = *o;
+    s->r = r;
+    prng_seed(&s->rng, o->seed);
+    s->drop = prng_double(&s->rng) * 0.15;
+    s->dup = prng_double(&s->rng) * 0.05;
+    s->maxdelay = 1 + (int)prng_below(&s->rng, 5);
+    int n = 3 + (int)prng_below(&s->rng, 3);
+    s->cfg.epoch = 1;
+    for (uint16_t id = 1; id <= n; id++) {
+        node_new(s, id, 0);
+        s->cfg.members[s->cfg.n++] = id;
+    }
+    s->next_id = (uint16_t)(n + 1);
+    say(s, "seed %" PRIu64 ": %d nodes, drop %.3f dup %.3f delay 1..%d", o->seed, n, s->drop,
+        s->dup, s->maxdelay);
+    push_config(s);
+    for (s->tick = 1; s->tick <= SIM_FAULT_TICKS + SIM_QUIET_TICKS && r->ok; s->tick++) {
+        int faulty = s->tick <= SIM_FAULT_TICKS;
+        if (!faulty) {
+            s->drop = 0;
+            s->dup = 0;
+        }
+        deliver_due(s);
+        if (faulty)
+            faults(s);
+        master_step(s);
+        clients_step(s, faulty);
+        for (uint16_t id = 1; id <= SIM_NODES; id++) {
+            if (s->nodes[id].c) {
+                chain_tick(s->nodes[id].c);
+                drain(s, id);
+            }
+        }
+    }
+    for (int i = 0; i < SIM_CLIENTS; i++)
+        if (s->clients[i].busy)
+            s->ops[s->clients[i].op].status = SIM_INFO;
+    if (r->ok)
+        final_checks(s);
+    r->committed = s->n_order;
+    for (uint16_t id = 1; id <= SIM_NODES; id++)
+        chain_free(s->nodes[id].c);
+    for (size_t i = 0; i < s->nmsgs; i++)
+        free(s->msgs[i].body);
+    free(s->msgs);
+    free(s->ops);
+    free(s->order);
+    free(s);
+}

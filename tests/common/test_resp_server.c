@@ -1,0 +1,351 @@
+/* test_resp_server.c: resp_server and resp_client together over 127.0.0.1:
+ * pipelining, deferred replies leaving in request order, replies to closed
+ * connections doing nothing, client timeouts, protocol errors, QUIT, and
+ * per-connection data. The server's loop runs in a second thread; the
+ * handler (in that thread) exposes test commands:
+ *   PING, ECHO x, DEFER (reply later), RELEASE i text (fill the i-th
+ *   deferred reply, answers :0 or :-1), DEFERC / RELEASEC text (the same by
+ *   connection id, oldest first), QUIT, SETMODE x / GETMODE (connection
+ *   data), CLOSES (connections closed so far). */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "common/resp_client.h"
+#include "common/resp_server.h"
+
+#define MS 1000000ULL
+#define LONG (5000 * MS)   /* generous: only hit if something is broken */
+
+static loop *lp;
+static resp_server *srv;
+static pthread_t loop_thread;
+static char addr[32];
+static resp_ticket tickets[64];
+static uint64_t conn_ids[64];
+static int nticket, nconnid, closes;
+
+static int is(const resp_command *cmd, const char *name)
+{
+    return strcasecmp(cmd->argv[0], name) == 0;
+}
+
+static void handle(resp_conn *c, resp_command *cmd, void *arg)
+{
+    (void)arg;
+    buf *out = resp_conn_out(c);
+    if (is(cmd, "PING")) {
+        resp_put_simple(out, "PONG");
+    } else if (is(cmd, "ECHO") && cmd->argc == 2) {
+        resp_put_bulk(out, cmd->argv[1], cmd->argl[1]);
+    } else if (is(cmd, "DEFER")) {
+        tickets[nticket++] = resp_conn_defer(c);
+    } else if (is(cmd, "RELEASE") && cmd->argc == 3) {
+        char reply[64];
+        int n = snprintf(reply, sizeof reply, "+%s\r\n", cmd->argv[2]);
+        resp_put_int(out, resp_server_reply_ticket(srv, tickets[atoi(cmd->argv[1])], reply, (size_t)n));
+    } else if (is(cmd, "DEFERC")) {
+        resp_conn_defer(c);
+        conn_ids[nconnid++] = resp_conn_id(c);
+    } else if (is(cmd, "RELEASEC") && cmd->argc == 3) {
+        char reply[64];
+        int n = snprintf(reply, sizeof reply, "+%s\r\n", cmd->argv[2]);
+        resp_put_int(out, resp_server_reply(srv, conn_ids[atoi(cmd->argv[1])], reply, (size_t)n));
+    } else if (is(cmd, "QUIT")) {
+        resp_put_simple(out, "OK");
+        resp_conn_close(c);
+    } else if (is(cmd, "SETMODE") && cmd->argc == 2) {
+        free(resp_conn_data(c));
+        resp_conn_set_data(c, strdup(cmd->argv[1]));
+        resp_put_simple(out, "OK");
+    } else if (is(cmd, "GETMODE")) {
+        if (resp_conn_data(c))
+            resp_put_cstr(out, resp_conn_data(c));
+        else
+            resp_put_nil(out);
+    } else if (is(cmd, "NTICKETS")) {
+        resp_put_int(out, nticket);
+    } else if (is(cmd, "NCONNIDS")) {
+        resp_put_int(out, nconnid);
+    } else if (is(cmd, "CLOSES")) {
+        resp_put_int(out, closes);
+    } else if (is(cmd, "NOREPLY")) {
+        /* forgets to reply: the server must still answer in order */
+    } else {
+        resp_put_error(out, "ERR unknown command '%s'", cmd->argv[0]);
+    }
+}
+
+static void on_close(resp_conn *c, void *arg)
+{
+    (void)arg;
+    free(resp_conn_data(c));
+    closes++;
+}
+
+static void *run_loop(void *arg)
+{
+    (void)arg;
+    loop_run(lp);
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    char err[160];
+    lp = loop_new();
+    srv = resp_server_new(lp, "127.0.0.1:0", handle, NULL, err, sizeof err);
+    if (!srv) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    resp_server_on_close(srv, on_close);
+    snprintf(addr, sizeof addr, "127.0.0.1:%d", resp_server_port(srv));
+    return pthread_create(&loop_thread, NULL, run_loop, NULL);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    loop_stop_async(lp);
+    pthread_join(loop_thread, NULL);
+    resp_server_free(srv);
+    loop_free(lp);
+    return 0;
+}
+
+static resp_client *connect_ok(void)
+{
+    char err[160];
+    resp_client *c = resp_client_connect(addr, LONG, err, sizeof err);
+    if (!c)
+        fail_msg("connect: %s", err);
+    return c;
+}
+
+/* Reads one reply and checks it is the simple string or bulk `want`. */
+static void expect_text(resp_client *c, const char *want)
+{
+    resp_value v;
+    assert_int_equal(resp_client_read(c, &v, LONG), RESP_CLIENT_OK);
+    assert_true(v.type == RESP_SIMPLE || v.type == RESP_BULK);
+    assert_string_equal(v.str, want);
+    resp_value_free(&v);
+}
+
+static int64_t call_int(resp_client *c, const char *a, const char *b, const char *d)
+{
+    resp_value v;
+    assert_int_equal(resp_client_callv(c, &v, LONG, a, b, d, NULL), RESP_CLIENT_OK);
+    assert_int_equal(v.type, RESP_INTEGER);
+    return v.integer;
+}
+
+static void test_pipelining(void **state)
+{
+    (void)state;
+    resp_client *c = connect_ok();
+    const char *ping[] = {"PING"};
+    resp_client_append(c, 1, ping, NULL);
+    for (int i = 0; i < 200; i++) {
+        char s[16];
+        snprintf(s, sizeof s, "v%d", i);
+        const char *echo[] = {"ECHO", s};
+        resp_client_append(c, 2, echo, NULL);
+    }
+    /* Inline commands work too, and a handler that forgets to reply
+     * still gets an answer in its place. */
+    const char *noreply[] = {"NOREPLY"};
+    resp_client_append(c, 1, noreply, NULL);
+    assert_int_equal(resp_client_flush(c, LONG), RESP_CLIENT_OK);
+    assert_int_equal(send(resp_client_fd(c), "ECHO inline\r\n", 13, 0), 13);
+    expect_text(c, "PONG");
+    for (int i = 0; i < 200; i++) {
+        char s[16];
+        snprintf(s, sizeof s, "v%d", i);
+        expect_text(c, s);
+    }
+    resp_value v;
+    assert_int_equal(resp_client_read(c, &v, LONG), RESP_CLIENT_OK);
+    assert_int_equal(v.type, RESP_ERROR);
+    assert_non_null(strstr(v.str, "no reply"));
+    resp_value_free(&v);
+    expect_text(c, "inline");
+    resp_client_close(c);
+}
+
+/* Waits (via another connection) until the server has seen n deferrals. */
+static void wait_deferred(resp_client *b, const char *what, int n)
+{
+    for (int tries = 0; tries < 5000; tries++) {
+        if (call_int(b, what, NULL, NULL) >= n)
+            return;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    fail_msg("server never saw %d deferrals", n);
+}
+
+static int deferred_so_far; /* DEFERs sent by earlier tests */
+
+static void test_deferred_order(void **state)
+{
+    (void)state;
+    resp_client *a = connect_ok(), *b = connect_ok();
+    int t0 = deferred_so_far;
+    /* a: DEFER(t0) ECHO x DEFER(t1) ECHO y, pipelined. */
+    const char *defer[] = {"DEFER"}, *x[] = {"ECHO", "x"}, *y[] = {"ECHO", "y"};
+    resp_client_append(a, 1, defer, NULL);
+    resp_client_append(a, 2, x, NULL);
+    resp_client_append(a, 1, defer, NULL);
+    resp_client_append(a, 2, y, NULL);
+    assert_int_equal(resp_client_flush(a, LONG), RESP_CLIENT_OK);
+    deferred_so_far += 2;
+    wait_deferred(b, "NTICKETS", deferred_so_far);
+    /* Nothing can leave while the first reply is pending: not "x". */
+    resp_value v;
+    assert_int_equal(resp_client_read(a, &v, 50 * MS), RESP_CLIENT_TIMEOUT);
+    /* Completing the second deferred reply first changes nothing yet. */
+    char i0[16], i1[16];
+    snprintf(i0, sizeof i0, "%d", t0);
+    snprintf(i1, sizeof i1, "%d", t0 + 1);
+    assert_int_equal(call_int(b, "RELEASE", i1, "second"), 0);
+    assert_int_equal(call_int(b, "RELEASE", i1, "again"), -1);  /* filled already */
+    assert_int_equal(resp_client_read(a, &v, 50 * MS), RESP_CLIENT_TIMEOUT);
+    assert_int_equal(call_int(b, "RELEASE", i0, "first"), 0);
+    expect_text(a, "first");
+    expect_text(a, "x");
+    expect_text(a, "second");
+    expect_text(a, "y");
+
+    /* By connection id: the oldest pending reply is filled first. */
+    const char *deferc[] = {"DEFERC"};
+    resp_client_append(a, 1, deferc, NULL);
+    resp_client_append(a, 1, deferc, NULL);
+    resp_client_append(a, 2, x, NULL);
+    assert_int_equal(resp_client_flush(a, LONG), RESP_CLIENT_OK);
+    wait_deferred(b, "NCONNIDS", 2);
+    assert_int_equal(call_int(b, "RELEASEC", "0", "one"), 0);
+    assert_int_equal(call_int(b, "RELEASEC", "1", "two"), 0);
+    assert_int_equal(call_int(b, "RELEASEC", "1", "three"), -1); /* nothing pending */
+    expect_text(a, "one");
+    expect_text(a, "two");
+    expect_text(a, "x");
+    resp_client_close(a);
+    resp_client_close(b);
+}
+
+static void test_reply_to_closed_connection(void **state)
+{
+    (void)state;
+    resp_client *a = connect_ok(), *b = connect_ok();
+    int before = (int)call_int(b, "CLOSES", NULL, NULL);
+    const char *defer[] = {"DEFER"};
+    resp_client_append(a, 1, defer, NULL);
+    assert_int_equal(resp_client_flush(a, LONG), RESP_CLIENT_OK);
+    deferred_so_far += 1;
+    wait_deferred(b, "NTICKETS", deferred_so_far);
+    /* The client gives up: a timeout, not an error. */
+    resp_value v;
+    assert_int_equal(resp_client_read(a, &v, 30 * MS), RESP_CLIENT_TIMEOUT);
+    resp_client_close(a);
+    /* A pending deferred reply keeps the connection open after the peer's
+     * EOF (a half-closed client may still want it); the reply then fails
+     * to send or is the last thing sent, and the connection closes. */
+    char idx[16];
+    snprintf(idx, sizeof idx, "%d", deferred_so_far - 1);
+    int64_t rc = call_int(b, "RELEASE", idx, "late");
+    assert_true(rc == 0 || rc == -1);
+    for (int tries = 0; tries < 5000 && call_int(b, "CLOSES", NULL, NULL) == before; tries++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(call_int(b, "CLOSES", NULL, NULL), before + 1);
+    /* Now the connection is gone for sure: replying is a no-op. */
+    assert_int_equal(call_int(b, "RELEASE", idx, "later"), -1);
+    resp_client_close(b);
+}
+
+static void test_protocol_error_and_quit(void **state)
+{
+    (void)state;
+    resp_client *c = connect_ok();
+    /* Replies queued before the error still arrive, then -ERR, then EOF. */
+    const char *bad = "*1\r\n$4\r\nPING\r\n*1\r\n$-5\r\n*1\r\n$4\r\nPING\r\n";
+    assert_int_equal(send(resp_client_fd(c), bad, strlen(bad), 0), (ssize_t)strlen(bad));
+    expect_text(c, "PONG");
+    resp_value v;
+    assert_int_equal(resp_client_read(c, &v, LONG), RESP_CLIENT_OK);
+    assert_int_equal(v.type, RESP_ERROR);
+    assert_non_null(strstr(v.str, "Protocol error"));
+    resp_value_free(&v);
+    assert_int_equal(resp_client_read(c, &v, LONG), RESP_CLIENT_ERROR);
+    assert_non_null(strstr(resp_client_error(c), "closed"));
+    resp_client_close(c);
+
+    c = connect_ok();
+    const char *quit[] = {"QUIT"}, *ping[] = {"PING"};
+    resp_client_append(c, 1, quit, NULL);
+    resp_client_append(c, 1, ping, NULL);
+    assert_int_equal(resp_client_flush(c, LONG), RESP_CLIENT_OK);
+    expect_text(c, "OK");
+    assert_int_equal(resp_client_read(c, &v, LONG), RESP_CLIENT_ERROR);
+    resp_client_close(c);
+}
+
+static void test_connection_data(void **state)
+{
+    (void)state;
+    resp_client *a = connect_ok(), *b = connect_ok();
+    resp_value v;
+    assert_int_equal(resp_client_callv(a, &v, LONG, "SETMODE", "sequential", NULL), RESP_CLIENT_OK);
+    resp_value_free(&v);
+    assert_int_equal(resp_client_callv(a, &v, LONG, "GETMODE", NULL), RESP_CLIENT_OK);
+    assert_string_equal(v.str, "sequential");
+    resp_value_free(&v);
+    assert_int_equal(resp_client_callv(b, &v, LONG, "GETMODE", NULL), RESP_CLIENT_OK);
+    assert_int_equal(v.type, RESP_NIL);
+    assert_int_equal(resp_client_callv(b, &v, LONG, "NOSUCH", NULL), RESP_CLIENT_OK);
+    assert_int_equal(v.type, RESP_ERROR);
+    assert_string_equal(v.str, "ERR unknown command 'NOSUCH'");
+    resp_value_free(&v);
+    resp_client_close(a);  /* its data is freed by the close callback (ASan checks) */
+    resp_client_close(b);
+}
+
+static void test_client_errors(void **state)
+{
+    (void)state;
+    char err[160];
+    /* A malformed address, then a port nobody listens on. */
+    resp_client *c = resp_client_connect("127.0.0.1:notaport", LONG, err, sizeof err);
+    assert_null(c);
+    assert_non_null(strstr(err, "bad port"));
+    c = resp_client_connect("127.0.0.1:1", LONG, err, sizeof err);
+    assert_null(c);
+    assert_non_null(strstr(err, "refused"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pipelining),
+        cmocka_unit_test(test_deferred_order),
+        cmocka_unit_test(test_reply_to_closed_connection),
+        cmocka_unit_test(test_protocol_error_and_quit),
+        cmocka_unit_test(test_connection_data),
+        cmocka_unit_test(test_client_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

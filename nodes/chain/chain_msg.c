@@ -112,33 +112,22 @@ int chain_msg_decode(uint8_t type, const uint8_t *body, size_t len, chain_msg *m
         return pos == m->data_len ? 0 : -1;
     }
     case CHAIN_MSG_ACK:
+    case CHAIN_MSG_VREPLY:   /* both: epoch, two u64 */
         if (len != 24)
             return -1;
         m->a = get_u64(body + 8);
         m->b = get_u64(body + 16);
         return 0;
     case CHAIN_MSG_VQUERY:
+    case CHAIN_MSG_SNAP:     /* both: epoch, u64, then bytes to the end */
         if (len < 16)
             return -1;
         m->a = get_u64(body + 8);
         m->data = body + 16;
         m->data_len = len - 16;
-        return 0;
-    case CHAIN_MSG_VREPLY:
-        if (len != 24)
-            return -1;
-        m->a = get_u64(body + 8);
-        m->b = get_u64(body + 16);
         return 0;
     case CHAIN_MSG_SNAP_REQ:
         return len == 8 ? 0 : -1;
-    case CHAIN_MSG_SNAP:
-        if (len < 16)
-            return -1;
-        m->a = get_u64(body + 8);
-        m->data = body + 16;
-        m->data_len = len - 16;
-        return 0;
     default:
         return -1;
     }

@@ -32,20 +32,26 @@ static void print_replay(uint64_t seed)
            modes_text, bug_name ? " --bug " : "", bug_name ? bug_name : "");
 }
 
+/* Runs one seed; on a violation prints it and the replay command. */
+static int run_seed(uint64_t seed, sim_result *r, const char *verb)
+{
+    sim_opts o = { .seed = seed, .bugs = bugs, .modes = modes, .verbose = verbose };
+    chain_sim_run(&o, r);
+    if (!r->ok) {
+        printf("%s seed %llu: %s\n", verb, (unsigned long long)seed, r->why);
+        print_replay(seed);
+    }
+    return r->ok;
+}
+
 /* Every seed in the range passes every check. */
 static void test_seeds_pass(void **state)
 {
     (void)state;
     uint64_t ops = 0, crashes = 0, joins = 0, committed = 0;
     for (uint64_t seed = seed_from; seed <= seed_to; seed++) {
-        sim_opts o = { .seed = seed, .bugs = bugs, .modes = modes, .verbose = verbose };
         sim_result r;
-        chain_sim_run(&o, &r);
-        if (!r.ok) {
-            printf("seed %llu: %s\n", (unsigned long long)seed, r.why);
-            print_replay(seed);
-        }
-        assert_true(r.ok);
+        assert_true(run_seed(seed, &r, "violation at"));
         ops += r.ops;
         crashes += r.crashes;
         joins += r.joins;
@@ -66,14 +72,9 @@ static void test_violation_found(void **state)
 {
     (void)state;
     for (uint64_t seed = seed_from; seed <= seed_to; seed++) {
-        sim_opts o = { .seed = seed, .bugs = bugs, .modes = modes, .verbose = verbose };
         sim_result r;
-        chain_sim_run(&o, &r);
-        if (!r.ok) {
-            printf("caught at seed %llu: %s\n", (unsigned long long)seed, r.why);
-            print_replay(seed);
+        if (!run_seed(seed, &r, "caught at"))
             return;
-        }
     }
     fail_msg("no seed in %llu..%llu caught the defect", (unsigned long long)seed_from,
              (unsigned long long)seed_to);

@@ -50,6 +50,9 @@ typedef struct node_read {
     node_conn *conn;
     node_slot *slot;
     uint64_t deadline;
+    raft_index after;          /* answer only once applied >= after (the connection's
+                                  own earlier pipelined write: read-your-writes) */
+    int confirmed;             /* the core confirmed the read; waiting for `after` */
     size_t klen;
     char key[];                /* klen bytes */
 } node_read;
@@ -79,6 +82,8 @@ typedef struct node {
     uint64_t start_ns;
     node_counters cnt;
     raft_index trailing;       /* config.snapshot_trailing, for compaction */
+    raft_index applied;        /* last index applied to kv (ahead of the core's
+                                  count between raft_ready and raft_done) */
 } node;
 
 /* Open storage, recover, bind sockets. Returns 0 or -1 (reason logged). */

@@ -47,6 +47,7 @@ struct node_conn {
     int close_after_write;      /* QUIT */
     int writing;                /* LOOP_WRITE registered */
     int mode;                   /* the application's per-connection state (consistency) */
+    uint64_t last_write;        /* the application's: log index of this client's last write */
     node_conn *prev, *next;     /* all live connections */
 };
 

@@ -1,0 +1,317 @@
+/* rn_cluster.c: real raft-node processes on loopback for integration tests
+ * (rn_cluster.h). */
+#define _GNU_SOURCE
+#include "rn_cluster.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "common/wire.h"
+
+static int free_port(int type)
+{
+    int fd = socket(AF_INET, type, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+        abort();
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void rn_cluster_init(rn_cluster *c, int n, int key)
+{
+    memset(c, 0, sizeof *c);
+    c->n = n;
+    snprintf(c->dir, sizeof c->dir, "/tmp/rn-test-%d-XXXXXX", (int)getpid());
+    if (!mkdtemp(c->dir))
+        abort();
+    char kf[256], err[256];
+    snprintf(kf, sizeof kf, "%s/link.key", c->dir);
+    wire_key k;
+    if (key && wire_key_generate(kf, &k, err, sizeof err) < 0)
+        abort();
+    for (int i = 0; i < n; i++) {
+        rn_node *nd = &c->nodes[i];
+        nd->id = i + 1;
+        nd->udp_port = free_port(SOCK_DGRAM);
+        nd->client_port = free_port(SOCK_STREAM);
+        if (key)
+            snprintf(nd->key_file, sizeof nd->key_file, "%s", kf);
+    }
+}
+
+int rn_node_start(rn_cluster *c, int i)
+{
+    rn_node *nd = &c->nodes[i];
+    char args[64][300];
+    const char *argv[96];
+    int a = 0, s = 0;
+    const char *bin = getenv("RIFTLAB_BIN");
+    char path[512];
+    snprintf(path, sizeof path, "%s/raft-node", bin ? bin : ".");
+    for (int w = 0; c->wrapper[w]; w++)
+        argv[a++] = c->wrapper[w];
+    argv[a++] = path;
+#define ARG(...) (snprintf(args[s], sizeof args[s], __VA_ARGS__), argv[a++] = args[s++])
+    ARG("--id=%d", nd->id);
+    ARG("--listen=127.0.0.1:%d", nd->udp_port);
+    ARG("--client=127.0.0.1:%d", nd->client_port);
+    ARG("--data=%s/data-%d", c->dir, nd->id);
+    ARG("--trace=%s/trace-%d.jsonl", c->dir, nd->id);
+    ARG("--election-timeout=300ms");
+    ARG("--heartbeat=50ms");
+    ARG("--log-level=warn");
+    if (nd->key_file[0])
+        ARG("--key=%s", nd->key_file);
+    for (int j = 0; j < c->n; j++) {
+        if (j == i)
+            continue;
+        ARG("--peer=%d=127.0.0.1:%d", c->nodes[j].id, c->nodes[j].udp_port);
+        ARG("--peer-client=%d=127.0.0.1:%d", c->nodes[j].id, c->nodes[j].client_port);
+    }
+#undef ARG
+    for (int e = 0; c->extra[e]; e++)
+        argv[a++] = c->extra[e];
+    argv[a] = NULL;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        /* The node's log (and valgrind's report) go to <dir>/node-<id>.log. */
+        char logf[300];
+        snprintf(logf, sizeof logf, "%s/node-%d.log", c->dir, nd->id);
+        int fd = open(logf, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0][0] == '/' ? argv[0] : path, (char *const *)argv);
+        _exit(127);
+    }
+    nd->pid = pid;
+    /* Wait until it accepts clients (bounded). */
+    for (int t = 0; t < 300; t++) {
+        rn_client cl;
+        if (rn_connect(&cl, nd->client_port) == 0) {
+            rn_close(&cl);
+            return 0;
+        }
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            nd->pid = 0;
+            return -1;
+        }
+        sleep_ms(50);
+    }
+    return -1;
+}
+
+int rn_cluster_start(rn_cluster *c)
+{
+    for (int i = 0; i < c->n; i++)
+        if (rn_node_start(c, i) < 0)
+            return -1;
+    return 0;
+}
+
+void rn_node_kill(rn_cluster *c, int i)
+{
+    if (c->nodes[i].pid > 0) {
+        kill(c->nodes[i].pid, SIGKILL);
+        waitpid(c->nodes[i].pid, NULL, 0);
+        c->nodes[i].pid = 0;
+    }
+}
+
+int rn_node_term(rn_cluster *c, int i, int timeout_ms)
+{
+    pid_t pid = c->nodes[i].pid;
+    if (pid <= 0)
+        return -1;
+    kill(pid, SIGTERM);
+    for (int t = 0; t < timeout_ms / 20; t++) {
+        int st;
+        if (waitpid(pid, &st, WNOHANG) == pid) {
+            c->nodes[i].pid = 0;
+            return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+        }
+        sleep_ms(20);
+    }
+    rn_node_kill(c, i);
+    return -1;
+}
+
+void rn_cluster_stop(rn_cluster *c)
+{
+    for (int i = 0; i < c->n; i++)
+        rn_node_kill(c, i);
+    if (c->dir[0]) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            execl("/bin/rm", "rm", "-rf", c->dir, (char *)NULL);
+            _exit(127);
+        }
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+        c->dir[0] = 0;
+    }
+}
+
+int rn_connect(rn_client *cl, int port)
+{
+    cl->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (cl->fd < 0 || connect(cl->fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        if (cl->fd >= 0)
+            close(cl->fd);
+        cl->fd = -1;
+        return -1;
+    }
+    cl->rd = resp_reader_new();
+    return 0;
+}
+
+void rn_close(rn_client *cl)
+{
+    if (cl->fd >= 0)
+        close(cl->fd);
+    if (cl->rd)
+        resp_reader_free(cl->rd);
+    cl->fd = -1;
+    cl->rd = NULL;
+}
+
+int rn_send(rn_client *cl, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len) {
+        ssize_t n = send(cl->fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int rn_read(rn_client *cl, resp_value *out)
+{
+    for (;;) {
+        int rc = resp_reader_next(cl->rd, out);
+        if (rc == RESP_GOT)
+            return 0;
+        if (rc < 0)
+            return -1;
+        struct pollfd p = {.fd = cl->fd, .events = POLLIN};
+        if (poll(&p, 1, 10000) <= 0)
+            return -1;
+        char in[65536];
+        ssize_t n = recv(cl->fd, in, sizeof in, 0);
+        if (n <= 0 || resp_reader_feed(cl->rd, in, (size_t)n) < 0)
+            return -1;
+    }
+}
+
+static int vcall(rn_client *cl, resp_value *out, va_list ap)
+{
+    const char *argv[16];
+    size_t argl[16];
+    int argc = 0;
+    const char *s;
+    while ((s = va_arg(ap, const char *)) && argc < 16) {
+        argv[argc] = s;
+        argl[argc++] = strlen(s);
+    }
+    buf b;
+    buf_init(&b);
+    resp_put_command(&b, argc, argv, argl);
+    int rc = rn_send(cl, buf_ptr(&b), buf_size(&b));
+    buf_free(&b);
+    return rc < 0 ? -1 : rn_read(cl, out);
+}
+
+int rn_call(rn_client *cl, resp_value *out, ...)
+{
+    va_list ap;
+    va_start(ap, out);
+    int rc = vcall(cl, out, ap);
+    va_end(ap);
+    return rc;
+}
+
+int rn_call_node(rn_cluster *c, int i, resp_value *out, ...)
+{
+    rn_client cl;
+    if (c->nodes[i].pid <= 0 || rn_connect(&cl, c->nodes[i].client_port) < 0)
+        return -1;
+    va_list ap;
+    va_start(ap, out);
+    int rc = vcall(&cl, out, ap);
+    va_end(ap);
+    rn_close(&cl);
+    return rc;
+}
+
+int rn_status(rn_cluster *c, int i, char *role, size_t rolecap, long long *term,
+              const char *counter, long long *counter_value)
+{
+    resp_value v;
+    if (rn_call_node(c, i, &v, "RIFT.STATUS", NULL) < 0)
+        return -1;
+    int rc = -1;
+    json_t *j = v.type == RESP_BULK ? json_loadb(v.str, v.len, 0, NULL) : NULL;
+    if (j) {
+        const char *r = json_string_value(json_object_get(j, "role"));
+        if (r && role)
+            snprintf(role, rolecap, "%s", r);
+        if (term)
+            *term = json_integer_value(json_object_get(j, "term"));
+        if (counter && counter_value)
+            *counter_value = json_integer_value(
+                json_object_get(json_object_get(j, "counters"), counter));
+        rc = r ? 0 : -1;
+        json_decref(j);
+    }
+    resp_value_free(&v);
+    return rc;
+}
+
+int rn_wait_leader(rn_cluster *c, int timeout_ms, int exclude)
+{
+    uint64_t end = mono_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+    while (mono_now_ns() < end) {
+        for (int i = 0; i < c->n; i++) {
+            char role[32];
+            if (i != exclude && rn_status(c, i, role, sizeof role, NULL, NULL, NULL) == 0 &&
+                strcmp(role, "leader") == 0)
+                return i;
+        }
+        sleep_ms(20);
+    }
+    return -1;
+}

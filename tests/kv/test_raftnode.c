@@ -1,0 +1,413 @@
+/* test_raftnode.c: integration tests of the raft-node binary: three real
+ * processes on 127.0.0.1 (free ports, a temp dir), driven over RESP.
+ *   redis-style commands, pipelining, -NOTLEADER redirects, CONSISTENCY
+ *   modes, RIFT.STATUS, HMAC mismatch dropped and counted, and the "Done
+ *   when" test: kill -9 of the leader under client load loses no
+ *   acknowledged write and a new leader takes over.
+ * With the argument `valgrind` it instead runs a short session with every
+ * node under valgrind and checks they exit cleanly with no leaks or errors. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/clock.h"
+#include "common/wire.h"
+#include "rn_cluster.h"
+
+static rn_cluster C;
+
+static int teardown(void **state)
+{
+    (void)state;
+    rn_cluster_stop(&C);
+    return 0;
+}
+
+static int start3(void **state, int key)
+{
+    (void)state;
+    rn_cluster_init(&C, 3, key);
+    if (rn_cluster_start(&C) < 0) {
+        rn_cluster_stop(&C);
+        return -1;
+    }
+    return 0;
+}
+
+static int setup(void **state) { return start3(state, 0); }
+static int setup_key(void **state) { return start3(state, 1); }
+
+static void assert_simple(const resp_value *v, const char *s)
+{
+    if (v->type != RESP_SIMPLE)
+        fail_msg("expected +%s, got type %d '%s'", s, v->type, v->str ? v->str : "");
+    assert_string_equal(v->str, s);
+}
+
+static void assert_bulk(const resp_value *v, const char *s)
+{
+    if (v->type != RESP_BULK)
+        fail_msg("expected bulk '%s', got type %d '%s'", s, v->type, v->str ? v->str : "");
+    assert_int_equal(v->len, strlen(s));
+    assert_memory_equal(v->str, s, v->len);
+}
+
+static void assert_int_reply(const resp_value *v, long long n)
+{
+    if (v->type != RESP_INTEGER)
+        fail_msg("expected :%lld, got type %d '%s'", n, v->type, v->str ? v->str : "");
+    assert_int_equal(v->integer, n);
+}
+
+/* call on client and check the reply with fn; frees it */
+#define CALL(cl, ...) do { resp_value v_; assert_int_equal(rn_call((cl), &v_, __VA_ARGS__, NULL), 0); last = v_; } while (0)
+
+static void test_commands_and_redirect(void **state)
+{
+    (void)state;
+    int L = rn_wait_leader(&C, 10000, -1);
+    assert_true(L >= 0);
+    int F = (L + 1) % 3;
+    rn_client cl, fl;
+    resp_value last;
+    assert_int_equal(rn_connect(&cl, C.nodes[L].client_port), 0);
+    CALL(&cl, "PING"); assert_simple(&last, "PONG"); resp_value_free(&last);
+    CALL(&cl, "SET", "k1", "v1"); assert_simple(&last, "OK"); resp_value_free(&last);
+    CALL(&cl, "GET", "k1"); assert_bulk(&last, "v1"); resp_value_free(&last);
+    CALL(&cl, "GET", "nope"); assert_int_equal(last.type, RESP_NIL); resp_value_free(&last);
+    CALL(&cl, "SET", "k1", "x", "NX"); assert_int_equal(last.type, RESP_NIL); resp_value_free(&last);
+    CALL(&cl, "SET", "k2", "x", "XX"); assert_int_equal(last.type, RESP_NIL); resp_value_free(&last);
+    CALL(&cl, "VERSION", "k1");
+    assert_int_equal(last.type, RESP_INTEGER);
+    long long v1 = last.integer;
+    assert_true(v1 > 0);
+    resp_value_free(&last);
+    CALL(&cl, "CAS", "k1", "wrong", "v2"); assert_int_reply(&last, 0); resp_value_free(&last);
+    CALL(&cl, "CAS", "k1", "v1", "v2"); assert_int_reply(&last, 1); resp_value_free(&last);
+    CALL(&cl, "GET", "k1"); assert_bulk(&last, "v2"); resp_value_free(&last);
+    CALL(&cl, "VERSION", "k1");
+    assert_true(last.integer > v1);
+    resp_value_free(&last);
+    CALL(&cl, "DEL", "k1"); assert_int_reply(&last, 1); resp_value_free(&last);
+    CALL(&cl, "GET", "k1"); assert_int_equal(last.type, RESP_NIL); resp_value_free(&last);
+    CALL(&cl, "SET", "k1"); assert_int_equal(last.type, RESP_ERROR); resp_value_free(&last);
+    CALL(&cl, "SET", "k1", "v", "PX", "0"); assert_int_equal(last.type, RESP_ERROR); resp_value_free(&last);
+    CALL(&cl, "BOGUS"); assert_int_equal(last.type, RESP_ERROR); resp_value_free(&last);
+    CALL(&cl, "INFO"); assert_int_equal(last.type, RESP_BULK);
+    assert_non_null(strstr(last.str, "role:leader")); resp_value_free(&last);
+
+    /* TTL: gone after the leader's expiry entry applies (bounded wait) */
+    CALL(&cl, "SET", "ttl", "x", "PX", "100"); assert_simple(&last, "OK"); resp_value_free(&last);
+    int gone = 0;
+    for (int i = 0; i < 100 && !gone; i++) {
+        usleep(20000);
+        CALL(&cl, "GET", "ttl");
+        gone = last.type == RESP_NIL;
+        resp_value_free(&last);
+    }
+    assert_true(gone);
+
+    /* pipelining: 200 commands in one write, replies in order */
+    buf b;
+    buf_init(&b);
+    for (int i = 0; i < 200; i++) {
+        char key[16], val[16];
+        snprintf(key, sizeof key, "p%d", i / 2); /* one SET then one GET per key */
+        snprintf(val, sizeof val, "%d", i);
+        const char *argv[3] = {i % 2 ? "GET" : "SET", key, val};
+        size_t argl[3] = {3, strlen(key), strlen(val)};
+        resp_put_command(&b, i % 2 ? 2 : 3, argv, argl);
+    }
+    assert_int_equal(rn_send(&cl, buf_ptr(&b), buf_size(&b)), 0);
+    buf_free(&b);
+    for (int i = 0; i < 200; i++) {
+        resp_value v;
+        assert_int_equal(rn_read(&cl, &v), 0);
+        if (i % 2 == 0) {
+            assert_simple(&v, "OK");
+        } else { /* a GET sees the SET just before it on the same connection */
+            char want[16];
+            snprintf(want, sizeof want, "%d", i - 1);
+            assert_bulk(&v, want);
+        }
+        resp_value_free(&v);
+    }
+
+    /* a follower redirects writes and linearizable reads to the leader */
+    assert_int_equal(rn_connect(&fl, C.nodes[F].client_port), 0);
+    char want[64];
+    snprintf(want, sizeof want, "NOTLEADER %d 127.0.0.1:%d", C.nodes[L].id, C.nodes[L].client_port);
+    CALL(&fl, "SET", "k", "v"); assert_int_equal(last.type, RESP_ERROR);
+    assert_string_equal(last.str, want); resp_value_free(&last);
+    CALL(&fl, "GET", "k"); assert_int_equal(last.type, RESP_ERROR);
+    assert_string_equal(last.str, want); resp_value_free(&last);
+
+    /* RIFT.STATUS */
+    char role[32];
+    long long term = 0, writes = 0;
+    assert_int_equal(rn_status(&C, L, role, sizeof role, &term, "writes_ok", &writes), 0);
+    assert_string_equal(role, "leader");
+    assert_true(term >= 1);
+    assert_true(writes >= 100);
+    assert_int_equal(rn_status(&C, F, role, sizeof role, NULL, NULL, NULL), 0);
+    assert_string_equal(role, "follower");
+    rn_close(&cl);
+    rn_close(&fl);
+}
+
+static void test_consistency_modes(void **state)
+{
+    (void)state;
+    int L = rn_wait_leader(&C, 10000, -1);
+    assert_true(L >= 0);
+    int F = (L + 1) % 3;
+    rn_client cl, fl;
+    resp_value last;
+    assert_int_equal(rn_connect(&cl, C.nodes[L].client_port), 0);
+    assert_int_equal(rn_connect(&fl, C.nodes[F].client_port), 0);
+    CALL(&cl, "SET", "m", "1"); assert_simple(&last, "OK"); resp_value_free(&last);
+    CALL(&cl, "CONSISTENCY"); assert_bulk(&last, "linearizable"); resp_value_free(&last);
+    CALL(&cl, "CONSISTENCY", "lease"); assert_simple(&last, "OK"); resp_value_free(&last);
+    CALL(&cl, "GET", "m"); assert_bulk(&last, "1"); resp_value_free(&last);
+    CALL(&cl, "CONSISTENCY", "strong"); assert_int_equal(last.type, RESP_ERROR); resp_value_free(&last);
+    /* sequential and eventual answer on a follower from its applied state */
+    const char *modes[2] = {"sequential", "eventual"};
+    for (int m = 0; m < 2; m++) {
+        CALL(&fl, "CONSISTENCY", modes[m]); assert_simple(&last, "OK"); resp_value_free(&last);
+        int seen = 0;
+        for (int i = 0; i < 100 && !seen; i++) {
+            CALL(&fl, "GET", "m");
+            assert_true(last.type == RESP_BULK || last.type == RESP_NIL);
+            seen = last.type == RESP_BULK;
+            resp_value_free(&last);
+            if (!seen)
+                usleep(20000);
+        }
+        assert_true(seen);
+        /* writes still go to the leader */
+        CALL(&fl, "SET", "m", "2"); assert_int_equal(last.type, RESP_ERROR);
+        assert_non_null(strstr(last.str, "NOTLEADER")); resp_value_free(&last);
+    }
+    CALL(&fl, "CONSISTENCY", "lease"); assert_simple(&last, "OK"); resp_value_free(&last);
+    CALL(&fl, "GET", "m"); assert_int_equal(last.type, RESP_ERROR);
+    assert_non_null(strstr(last.str, "NOTLEADER")); resp_value_free(&last);
+    rn_close(&cl);
+    rn_close(&fl);
+}
+
+/* Node 3 has another key: its datagrams are dropped and counted by 1 and 2
+ * and theirs by it; 1 and 2 still form a majority. */
+static int setup_bad_key(void **state)
+{
+    (void)state;
+    rn_cluster_init(&C, 3, 1);
+    char err[256];
+    wire_key k;
+    snprintf(C.nodes[2].key_file, sizeof C.nodes[2].key_file, "%s/other.key", C.dir);
+    if (wire_key_generate(C.nodes[2].key_file, &k, err, sizeof err) < 0 || rn_cluster_start(&C) < 0) {
+        rn_cluster_stop(&C);
+        return -1;
+    }
+    return 0;
+}
+
+static void test_hmac_mismatch(void **state)
+{
+    (void)state;
+    int L = rn_wait_leader(&C, 10000, 2);
+    assert_true(L == 0 || L == 1);
+    resp_value last;
+    rn_client cl;
+    assert_int_equal(rn_connect(&cl, C.nodes[L].client_port), 0);
+    CALL(&cl, "SET", "h", "1"); assert_simple(&last, "OK"); resp_value_free(&last);
+    rn_close(&cl);
+    usleep(300000);
+    long long bad3 = 0, badL = 0, commit3 = 0;
+    char role[32];
+    assert_int_equal(rn_status(&C, 2, role, sizeof role, NULL, "auth_failures", &bad3), 0);
+    assert_int_equal(rn_status(&C, L, role, sizeof role, NULL, "auth_failures", &badL), 0);
+    assert_true(bad3 > 0);
+    assert_true(badL > 0);
+    assert_string_not_equal(role, "");
+    /* node 3 never got the write */
+    assert_int_equal(rn_call_node(&C, 2, &last, "CONSISTENCY", "eventual", NULL), 0);
+    resp_value_free(&last);
+    rn_client c3;
+    assert_int_equal(rn_connect(&c3, C.nodes[2].client_port), 0);
+    CALL(&c3, "CONSISTENCY", "eventual"); resp_value_free(&last);
+    CALL(&c3, "GET", "h"); assert_int_equal(last.type, RESP_NIL); resp_value_free(&last);
+    rn_close(&c3);
+    (void)commit3;
+}
+
+/* The "Done when" test: pipelined writes to the leader, kill -9 of the
+ * leader midway, keep writing to whoever leads next; afterwards every
+ * acknowledged write must be readable (linearizable) from the new leader. */
+#define KL_KEYS 4000
+static void test_kill_leader(void **state)
+{
+    (void)state;
+    static unsigned char acked[KL_KEYS];
+    memset(acked, 0, sizeof acked);
+    int L = rn_wait_leader(&C, 10000, -1), killed = -1;
+    assert_true(L >= 0);
+    int next = 0, n_acked = 0;
+    uint64_t killed_at = 0, new_leader_after = 0;
+    uint64_t end = mono_now_ns() + 20000000000ull; /* bounded: 20 s at most */
+    while (next < KL_KEYS && mono_now_ns() < end) {
+        if (killed < 0 && next >= KL_KEYS / 3) {
+            rn_node_kill(&C, L);
+            killed = L;
+            killed_at = mono_now_ns();
+        }
+        int cur = rn_wait_leader(&C, 5000, killed);
+        if (cur < 0)
+            continue;
+        if (killed >= 0 && !new_leader_after)
+            new_leader_after = mono_now_ns() - killed_at;
+        rn_client cl;
+        if (rn_connect(&cl, C.nodes[cur].client_port) < 0)
+            continue;
+        /* a batch of 16 pipelined SETs */
+        buf b;
+        buf_init(&b);
+        int first = next, count = next + 16 <= KL_KEYS ? 16 : KL_KEYS - next;
+        for (int i = 0; i < count; i++) {
+            char key[16], val[16];
+            snprintf(key, sizeof key, "kl%d", first + i);
+            snprintf(val, sizeof val, "v%d", first + i);
+            const char *argv[3] = {"SET", key, val};
+            size_t argl[3] = {3, strlen(key), strlen(val)};
+            resp_put_command(&b, 3, argv, argl);
+        }
+        int ok = rn_send(&cl, buf_ptr(&b), buf_size(&b)) == 0;
+        buf_free(&b);
+        for (int i = 0; ok && i < count; i++) {
+            resp_value v;
+            if (rn_read(&cl, &v) < 0)
+                break;
+            if (v.type == RESP_SIMPLE && strcmp(v.str, "OK") == 0) {
+                acked[first + i] = 1;
+                n_acked++;
+            }
+            resp_value_free(&v);
+        }
+        next += count;
+        rn_close(&cl);
+        /* leave the killed leader's slot open a while before the kill */
+        if (killed < 0 && next >= KL_KEYS / 3 - 16)
+            usleep(1000);
+    }
+    assert_true(killed >= 0);
+    assert_true(new_leader_after > 0);
+    print_message("new leader %.0f ms after kill -9 of n%d; %d of %d writes acknowledged\n",
+                  new_leader_after / 1e6, C.nodes[killed].id, n_acked, next);
+    assert_true(n_acked > KL_KEYS / 2);
+    int cur = rn_wait_leader(&C, 10000, killed);
+    assert_true(cur >= 0);
+    rn_client cl;
+    assert_int_equal(rn_connect(&cl, C.nodes[cur].client_port), 0);
+    int lost = 0;
+    for (int i = 0; i < KL_KEYS; i++) {
+        if (!acked[i])
+            continue;
+        char key[16], val[16];
+        snprintf(key, sizeof key, "kl%d", i);
+        snprintf(val, sizeof val, "v%d", i);
+        resp_value v;
+        assert_int_equal(rn_call(&cl, &v, "GET", key, NULL), 0);
+        if (v.type != RESP_BULK || strcmp(v.str, val) != 0) {
+            if (lost++ < 5)
+                print_message("lost acknowledged write %s\n", key);
+        }
+        resp_value_free(&v);
+    }
+    rn_close(&cl);
+    assert_int_equal(lost, 0);
+    /* the killed node comes back and catches up */
+    assert_int_equal(rn_node_start(&C, killed), 0);
+}
+
+/* valgrind mode: every node under valgrind; a few writes; SIGTERM; each
+ * must exit 0 (valgrind --error-exitcode=1 turns errors and leaks into 1). */
+static int valgrind_main(void)
+{
+#ifdef RN_SANITIZED
+    return 77; /* valgrind cannot run ASan binaries; the sanitizers cover this build */
+#endif
+    if (access("/usr/bin/valgrind", X_OK) != 0)
+        return 77;
+    rn_cluster_init(&C, 3, 1);
+    static const char *vg[] = {"/usr/bin/valgrind", "--quiet", "--leak-check=full",
+                               "--show-leak-kinds=definite,indirect,possible",
+                               "--errors-for-leak-kinds=definite,indirect,possible",
+                               "--error-exitcode=1", NULL};
+    memcpy(C.wrapper, vg, sizeof vg);
+    int rc = 1;
+    if (rn_cluster_start(&C) < 0) {
+        fprintf(stderr, "valgrind: cluster did not start\n");
+        goto out;
+    }
+    int L = rn_wait_leader(&C, 30000, -1);
+    if (L < 0) {
+        fprintf(stderr, "valgrind: no leader\n");
+        goto out;
+    }
+    rn_client cl;
+    if (rn_connect(&cl, C.nodes[L].client_port) < 0)
+        goto out;
+    for (int i = 0; i < 50; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "vg%d", i);
+        resp_value v;
+        if (rn_call(&cl, &v, "SET", key, "x", i % 5 ? NULL : "PX", "50", NULL) < 0 ||
+            v.type != RESP_SIMPLE) {
+            fprintf(stderr, "valgrind: SET failed\n");
+            rn_close(&cl);
+            goto out;
+        }
+        resp_value_free(&v);
+        if (rn_call(&cl, &v, "GET", key, NULL) == 0)
+            resp_value_free(&v);
+    }
+    rn_close(&cl);
+    rc = 0;
+    for (int i = 0; i < C.n; i++) {
+        int st = rn_node_term(&C, i, 30000);
+        if (st != 0) {
+            fprintf(stderr, "valgrind: node %d exited %d (report in %s/node-%d.log)\n", i + 1, st,
+                    C.dir, i + 1);
+            rc = 1;
+        }
+    }
+out:
+    if (rc != 0) { /* keep the logs for a look: move the directory aside */
+        char kept[160];
+        snprintf(kept, sizeof kept, "%s.failed", C.dir);
+        if (rename(C.dir, kept) == 0)
+            fprintf(stderr, "valgrind: logs kept in %s\n", kept);
+    }
+    rn_cluster_stop(&C);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "valgrind") == 0)
+        return valgrind_main();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_commands_and_redirect, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_consistency_modes, setup_key, teardown),
+        cmocka_unit_test_setup_teardown(test_hmac_mismatch, setup_bad_key, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_leader, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

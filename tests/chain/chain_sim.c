@@ -419,7 +419,9 @@ static void deliver_due(sim *s)
         s->msgs[i - 1] = s->msgs[j];
         s->msgs[j] = t;
     }
-    sim_msg *due = malloc((ndue ? ndue : 1) * sizeof *due);
+    if (ndue == 0)
+        return;
+    sim_msg *due = malloc(ndue * sizeof *due);
     memcpy(due, s->msgs, ndue * sizeof *due);
     memmove(s->msgs, s->msgs + ndue, (s->nmsgs - ndue) * sizeof *s->msgs);
     s->nmsgs -= ndue;

@@ -100,9 +100,10 @@ struct nftnl_rule *nftrules_build(const char *table, const nftrules_spec *spec)
             goto fail;
     }
     if (spec->drop_ppm < NFTRULES_PPM) {
-        /* numgen leaves a host-order u32 in the register, so the bound is
-         * compared in host order too (as nft itself does). */
-        uint32_t bound = spec->drop_ppm;
+        /* numgen leaves a host-order u32 in the register, and cmp compares
+         * bytes (memcmp), so "<" needs big-endian on both sides: convert the
+         * register with byteorder hton, as nft itself does. */
+        uint32_t bound = htonl(spec->drop_ppm);
         e = nftrules_add(r, "numgen");
         if (e == NULL)
             goto fail;
@@ -110,6 +111,14 @@ struct nftnl_rule *nftrules_build(const char *table, const nftrules_spec *spec)
         nftnl_expr_set_u32(e, NFTNL_EXPR_NG_MODULUS, NFTRULES_PPM);
         nftnl_expr_set_u32(e, NFTNL_EXPR_NG_TYPE, NFT_NG_RANDOM);
         nftnl_expr_set_u32(e, NFTNL_EXPR_NG_OFFSET, 0);
+        e = nftrules_add(r, "byteorder");
+        if (e == NULL)
+            goto fail;
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, NFT_REG_1);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 4);
+        nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 4);
         e = nftrules_add(r, "cmp");
         if (e == NULL)
             goto fail;

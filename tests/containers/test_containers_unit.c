@@ -232,7 +232,10 @@ static void test_rule_building(void **state)
     nftrules_spec loss = {.saddr = naming_host_addr(4, 2), .drop_ppm = 300000};
     rule_text(&loss, buf, sizeof buf);
     assert_non_null(strstr(buf, "numgen reg 1 = random mod 1000000"));
-    assert_non_null(strstr(buf, "cmp lt reg 1 0x000493e0"));    /* 300000 */
+    /* cmp compares bytes, so the random number is made big-endian first
+     * and the bound (300000 = 0x000493e0) is big-endian too. */
+    assert_non_null(strstr(buf, "byteorder reg 1 = hton(reg 1, 4, 4)"));
+    assert_non_null(strstr(buf, "cmp lt reg 1 0xe0930400"));
     assert_non_null(strstr(buf, "immediate reg 0 drop"));
 }
 

@@ -1,0 +1,35 @@
+/* ctest_util.h: helpers shared by the containers root tests: unique net
+ * names per test process, the path of the rl-echo/rl-net helpers, running
+ * a command (fork + execve, never a shell) and capturing its output, and
+ * UDP probes between hosts. */
+#ifndef RIFTLAB_TESTS_CONTAINERS_UTIL_H
+#define RIFTLAB_TESTS_CONTAINERS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "containers/hosts.h"
+
+/* Exits 77 (skipped) unless root. */
+void ctu_require_root(void);
+
+/* "rlt<pid><tag>", unique per test process and tag. */
+void ctu_net_name(char *out, size_t cap, char tag);
+
+/* Path of a helper program next to this test executable (rl-echo, rl-net). */
+void ctu_helper(const char *name, char *out, size_t cap);
+
+/* Runs argv (argv[0] a full path) with stdout+stderr captured into out
+ * (NUL-terminated, truncated to cap). Returns the exit status, or -1. */
+int ctu_run(char *const *argv, char *out, size_t cap);
+
+/* A UDP socket inside host `host`, bound to its address and `port` (0: any),
+ * with a receive timeout of timeout_ms. */
+int ctu_udp(const hosts_net *net, int host, uint16_t port, int timeout_ms);
+
+/* Sends `count` datagrams from socket `from` to host `to`:port and counts
+ * how many socket `rx` receives (draining in batches so nothing is lost to
+ * a full buffer). */
+int ctu_udp_probe(const hosts_net *net, int tx, int to, uint16_t port, int rx, int count);
+
+#endif

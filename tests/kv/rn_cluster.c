@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -179,80 +178,46 @@ void rn_cluster_stop(rn_cluster *c)
     }
 }
 
+#define RN_TIMEOUT_NS 10000000000ull
+
 int rn_connect(rn_client *cl, int port)
 {
-    cl->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (cl->fd < 0 || connect(cl->fd, (struct sockaddr *)&a, sizeof a) < 0) {
-        if (cl->fd >= 0)
-            close(cl->fd);
-        cl->fd = -1;
-        return -1;
-    }
-    cl->rd = resp_reader_new();
-    return 0;
+    char hp[32], err[128];
+    snprintf(hp, sizeof hp, "127.0.0.1:%d", port);
+    cl->rc = resp_client_connect(hp, RN_TIMEOUT_NS, err, sizeof err);
+    return cl->rc ? 0 : -1;
 }
 
 void rn_close(rn_client *cl)
 {
-    if (cl->fd >= 0)
-        close(cl->fd);
-    if (cl->rd)
-        resp_reader_free(cl->rd);
-    cl->fd = -1;
-    cl->rd = NULL;
+    if (cl->rc)
+        resp_client_close(cl->rc);
+    cl->rc = NULL;
 }
 
-int rn_send(rn_client *cl, const void *data, size_t len)
+void rn_append(rn_client *cl, int argc, const char *const *argv)
 {
-    const char *p = data;
-    while (len) {
-        ssize_t n = send(cl->fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
+    resp_client_append(cl->rc, argc, argv, NULL);
+}
+
+int rn_flush(rn_client *cl)
+{
+    return resp_client_flush(cl->rc, RN_TIMEOUT_NS) == RESP_CLIENT_OK ? 0 : -1;
 }
 
 int rn_read(rn_client *cl, resp_value *out)
 {
-    for (;;) {
-        int rc = resp_reader_next(cl->rd, out);
-        if (rc == RESP_GOT)
-            return 0;
-        if (rc < 0)
-            return -1;
-        struct pollfd p = {.fd = cl->fd, .events = POLLIN};
-        if (poll(&p, 1, 10000) <= 0)
-            return -1;
-        char in[65536];
-        ssize_t n = recv(cl->fd, in, sizeof in, 0);
-        if (n <= 0 || resp_reader_feed(cl->rd, in, (size_t)n) < 0)
-            return -1;
-    }
+    return resp_client_read(cl->rc, out, RN_TIMEOUT_NS) == RESP_CLIENT_OK ? 0 : -1;
 }
 
 static int vcall(rn_client *cl, resp_value *out, va_list ap)
 {
     const char *argv[16];
-    size_t argl[16];
     int argc = 0;
     const char *s;
-    while ((s = va_arg(ap, const char *)) && argc < 16) {
-        argv[argc] = s;
-        argl[argc++] = strlen(s);
-    }
-    buf b;
-    buf_init(&b);
-    resp_put_command(&b, argc, argv, argl);
-    int rc = rn_send(cl, buf_ptr(&b), buf_size(&b));
-    buf_free(&b);
-    return rc < 0 ? -1 : rn_read(cl, out);
+    while ((s = va_arg(ap, const char *)) && argc < 16)
+        argv[argc++] = s;
+    return resp_client_call(cl->rc, out, RN_TIMEOUT_NS, argc, argv, NULL) == RESP_CLIENT_OK ? 0 : -1;
 }
 
 int rn_call(rn_client *cl, resp_value *out, ...)

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "common/resp.h"
+#include "common/resp_client.h"
 
 #define RN_MAX 5
 
@@ -43,18 +44,18 @@ void rn_cluster_stop(rn_cluster *c);
  * other reachable node agrees on), waiting at most timeout_ms; -1 if none. */
 int rn_wait_leader(rn_cluster *c, int timeout_ms, int exclude);
 
-/* A blocking RESP client. */
+/* A blocking RESP client (common/resp_client) with a 10 s timeout per call. */
 typedef struct rn_client {
-    int fd;
-    resp_reader *rd;
+    resp_client *rc;
 } rn_client;
 
 int rn_connect(rn_client *cl, int port);    /* 0 or -1 */
 void rn_close(rn_client *cl);
 /* Send one command (NULL-terminated strings) and read its reply. */
 int rn_call(rn_client *cl, resp_value *out, ...);
-/* Send raw bytes (for pipelining) / read one reply (timeout 10 s). */
-int rn_send(rn_client *cl, const void *data, size_t len);
+/* Pipelining: queue commands, send them, read the replies one by one. */
+void rn_append(rn_client *cl, int argc, const char *const *argv);
+int rn_flush(rn_client *cl);
 int rn_read(rn_client *cl, resp_value *out);
 /* One-shot helpers: connect to node i, run a command, close. */
 int rn_call_node(rn_cluster *c, int i, resp_value *out, ...);

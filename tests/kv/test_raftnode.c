@@ -116,18 +116,14 @@ static void test_commands_and_redirect(void **state)
     assert_true(gone);
 
     /* pipelining: 200 commands in one write, replies in order */
-    buf b;
-    buf_init(&b);
     for (int i = 0; i < 200; i++) {
         char key[16], val[16];
         snprintf(key, sizeof key, "p%d", i / 2); /* one SET then one GET per key */
         snprintf(val, sizeof val, "%d", i);
         const char *argv[3] = {i % 2 ? "GET" : "SET", key, val};
-        size_t argl[3] = {3, strlen(key), strlen(val)};
-        resp_put_command(&b, i % 2 ? 2 : 3, argv, argl);
+        rn_append(&cl, i % 2 ? 2 : 3, argv);
     }
-    assert_int_equal(rn_send(&cl, buf_ptr(&b), buf_size(&b)), 0);
-    buf_free(&b);
+    assert_int_equal(rn_flush(&cl), 0);
     for (int i = 0; i < 200; i++) {
         resp_value v;
         assert_int_equal(rn_read(&cl, &v), 0);
@@ -277,19 +273,15 @@ static void test_kill_leader(void **state)
         if (rn_connect(&cl, C.nodes[cur].client_port) < 0)
             continue;
         /* a batch of 16 pipelined SETs */
-        buf b;
-        buf_init(&b);
         int first = next, count = next + 16 <= KL_KEYS ? 16 : KL_KEYS - next;
         for (int i = 0; i < count; i++) {
             char key[16], val[16];
             snprintf(key, sizeof key, "kl%d", first + i);
             snprintf(val, sizeof val, "v%d", first + i);
             const char *argv[3] = {"SET", key, val};
-            size_t argl[3] = {3, strlen(key), strlen(val)};
-            resp_put_command(&b, 3, argv, argl);
+            rn_append(&cl, 3, argv);
         }
-        int ok = rn_send(&cl, buf_ptr(&b), buf_size(&b)) == 0;
-        buf_free(&b);
+        int ok = rn_flush(&cl) == 0;
         for (int i = 0; ok && i < count; i++) {
             resp_value v;
             if (rn_read(&cl, &v) < 0)

@@ -27,15 +27,21 @@ int64_t node_now(node *n) { return node_clock_now(&n->clock, mono_now_ns()); }
 
 /* ---- requests waiting for the core -------------------------------------- */
 
+/* Send the reply encoded in n->scratch for ticket t (a client that went
+ * away meanwhile makes this a no-op). */
+static void reply_ticket(node *n, resp_ticket t)
+{
+    resp_server_reply_ticket(n->srv, t, buf_ptr(&n->scratch), buf_size(&n->scratch));
+    buf_reset(&n->scratch);
+}
+
 static void write_finish(node *n, node_write *w, const char *err, const kv_reply *r)
 {
-    buf *b = &w->slot->reply;
     if (r)
-        node_put_kv_reply(b, r);
+        node_put_kv_reply(&n->scratch, r);
     else
-        resp_put_error(b, "%s", err);
-    node_conn_fill(w->conn, w->slot);
-    (void)n;
+        resp_put_error(&n->scratch, "%s", err);
+    reply_ticket(n, w->ticket);
     free(w);
 }
 
@@ -63,8 +69,7 @@ static void writes_applied(node *n, const raft_entry *e, const kv_reply *r)
     }
 }
 
-void node_write_wait(node *n, node_conn *c, raft_index index, raft_term term);
-void node_write_wait(node *n, node_conn *c, raft_index index, raft_term term)
+void node_write_wait(node *n, resp_conn *c, raft_index index, raft_term term)
 {
     /* Proposals get increasing indexes, except after our log was truncated
      * (we lost leadership and won again): waiting writes at or above the new
@@ -89,10 +94,9 @@ void node_write_wait(node *n, node_conn *c, raft_index index, raft_term term)
         abort();
     w->index = index;
     w->term = term;
-    w->conn = c;
-    w->slot = node_conn_defer(c);
+    w->ticket = resp_conn_defer(c);
     w->deadline = mono_now_ns() + NODE_REQUEST_TIMEOUT_NS;
-    c->last_write = index;
+    node_session_of(c)->last_write = index;
     if (n->w_tail)
         n->w_tail->next = w;
     else
@@ -111,8 +115,8 @@ static void read_unlink(node *n, node_read **pp, node_read *prev)
 static void read_reply(node *n, node_read *rd)
 {
     n->cnt.reads_ok++;
-    node_answer_read(n, &rd->slot->reply, rd->op, rd->key, rd->klen);
-    node_conn_fill(rd->conn, rd->slot);
+    node_answer_read(n, &n->scratch, rd->op, rd->key, rd->klen);
+    reply_ticket(n, rd->ticket);
     free(rd);
 }
 
@@ -135,8 +139,8 @@ static void read_answer(node *n, const raft_read_result *res)
         read_reply(n, rd);
         return;
     }
-    node_reply_notleader(n, &rd->slot->reply);
-    node_conn_fill(rd->conn, rd->slot);
+    node_reply_notleader(n, &n->scratch);
+    reply_ticket(n, rd->ticket);
     free(rd);
 }
 
@@ -156,9 +160,7 @@ static void reads_release(node *n)
     }
 }
 
-int node_read_wait(node *n, node_conn *c, enum raft_read_mode mode, uint8_t op,
-                   const char *key, size_t klen);
-int node_read_wait(node *n, node_conn *c, enum raft_read_mode mode, uint8_t op,
+int node_read_wait(node *n, resp_conn *c, enum raft_read_mode mode, uint8_t op,
                    const char *key, size_t klen)
 {
     uint64_t id = ++n->next_read_id;
@@ -171,11 +173,10 @@ int node_read_wait(node *n, node_conn *c, enum raft_read_mode mode, uint8_t op,
     memset(rd, 0, sizeof *rd);
     rd->id = id;
     rd->op = op;
-    rd->conn = c;
-    rd->slot = node_conn_defer(c);
+    rd->ticket = resp_conn_defer(c);
     rd->deadline = mono_now_ns() + NODE_REQUEST_TIMEOUT_NS;
     rd->klen = klen;
-    rd->after = c->last_write;
+    rd->after = node_session_of(c)->last_write;
     memcpy(rd->key, key, klen);
     if (n->r_tail)
         n->r_tail->next = rd;
@@ -213,8 +214,8 @@ static void requests_expire(node *n, uint64_t now)
         if (n->r_tail == rd)
             n->r_tail = prev;
         n->cnt.timeouts++;
-        resp_put_error(&rd->slot->reply, "TIMEOUT read not confirmed in time");
-        node_conn_fill(rd->conn, rd->slot);
+        resp_put_error(&n->scratch, "TIMEOUT read not confirmed in time");
+        reply_ticket(n, rd->ticket);
         free(rd);
     }
 }
@@ -441,7 +442,7 @@ int node_start(node *n, const node_config *cfg, loop *l)
     n->cfg = cfg;
     n->l = l;
     n->net.fd = -1;
-    n->srv.fd = -1;
+    buf_init(&n->scratch);
     n->start_ns = mono_now_ns();
     node_clock_init(&n->clock, n->start_ns);
     vclock_init(&n->vc, cfg->max_id);
@@ -490,10 +491,12 @@ int node_start(node *n, const node_config *cfg, loop *l)
         LOG_ERROR("%s", err);
         return -1;
     }
-    if (node_srv_open(&n->srv, l, &cfg->client, node_command, n) < 0) {
-        LOG_ERROR("listen --client %s: %s", cfg->client_str, strerror(errno));
+    n->srv = resp_server_new(l, cfg->client_str, node_command, n, err, sizeof err);
+    if (!n->srv) {
+        LOG_ERROR("--client %s: %s", cfg->client_str, err);
         return -1;
     }
+    resp_server_on_close(n->srv, node_session_close);
     if (loop_add_fd(l, n->net.fd, LOOP_READ, on_udp, n) < 0) {
         LOG_ERROR("loop: cannot watch the UDP socket");
         return -1;
@@ -534,7 +537,9 @@ void node_stop(node *n)
     n->r_tail = NULL;
     if (n->tick_timer)
         loop_cancel_timer(n->l, n->tick_timer);
-    node_srv_close(&n->srv);
+    if (n->srv)
+        resp_server_free(n->srv);
+    buf_free(&n->scratch);
     if (n->net.fd >= 0) {
         loop_del_fd(n->l, n->net.fd);
         node_net_close(&n->net);

@@ -4,7 +4,7 @@
  *   node.c       start-up, the ready/done cycle (persist, send, apply,
  *                answer), ticks, peer datagrams, shutdown
  *   node_cmd.c   client commands, redirects, INFO / RIFT.STATUS
- *   node_conn.c  RESP connections (pipelining, ordered deferred replies)
+ *   (RESP connections, pipelining and ordered deferred replies: common/resp_server)
  *   node_net.c   UDP + wire header + HMAC
  *   node_trace.c trace events
  *
@@ -23,21 +23,26 @@
 #include "nodes/raft/raft.h"
 #include "nodes/raft/storage.h"
 #include "node_config.h"
-#include "node_conn.h"
+#include "common/resp_server.h"
 #include "node_net.h"
 #include "node_trace.h"
 
 #define NODE_REQUEST_TIMEOUT_NS 5000000000ull
 
-/* Per-connection consistency mode (node_conn.mode). */
+/* Per-connection consistency mode. */
 enum node_mode { NODE_LINEARIZABLE = 0, NODE_LEASE, NODE_SEQUENTIAL, NODE_EVENTUAL };
+
+/* What raft-node keeps per client connection (resp_conn_data). */
+typedef struct node_session {
+    int mode;                  /* enum node_mode */
+    raft_index last_write;     /* log index of this client's latest write */
+} node_session;
 
 typedef struct node_write {
     struct node_write *next;
     raft_index index;
     raft_term term;
-    node_conn *conn;
-    node_slot *slot;
+    resp_ticket ticket;        /* the deferred reply */
     uint64_t deadline;         /* mono ns */
 } node_write;
 
@@ -47,8 +52,7 @@ typedef struct node_read {
     struct node_read *next;
     uint64_t id;
     uint8_t op;                /* enum node_read_op */
-    node_conn *conn;
-    node_slot *slot;
+    resp_ticket ticket;
     uint64_t deadline;
     raft_index after;          /* answer only once applied >= after (the connection's
                                   own earlier pipelined write: read-your-writes) */
@@ -70,7 +74,9 @@ typedef struct node {
     raft_storage *st;
     kv *kv;
     node_net net;
-    node_srv srv;
+    resp_server *srv;
+    uint64_t commands;         /* client commands handled */
+    buf scratch;               /* deferred replies are encoded here, then sent */
     node_trace trace;
     node_clock clock;
     lamport lc;
@@ -96,7 +102,13 @@ void node_stop(node *n);
 int64_t node_now(node *n);
 
 /* node_cmd.c */
-void node_command(node_conn *c, const resp_command *cmd, void *arg);
+void node_command(resp_conn *c, resp_command *cmd, void *arg);
+node_session *node_session_of(resp_conn *c);
+void node_session_close(resp_conn *c, void *arg);
+/* Requests that wait for the core (node.c). */
+int node_read_wait(node *n, resp_conn *c, enum raft_read_mode mode, uint8_t op,
+                   const char *key, size_t klen);
+void node_write_wait(node *n, resp_conn *c, raft_index index, raft_term term);
 void node_reply_notleader(node *n, buf *b);
 /* Answer a read from the local kv into b. */
 void node_answer_read(node *n, buf *b, uint8_t op, const char *key, size_t klen);

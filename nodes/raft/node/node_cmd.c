@@ -15,9 +15,6 @@
 
 #include "common/parse.h"
 
-int node_read_wait(node *n, node_conn *c, enum raft_read_mode mode, uint8_t op,
-                   const char *key, size_t klen);
-void node_write_wait(node *n, node_conn *c, raft_index index, raft_term term);
 
 static const char *const mode_names[] = {"linearizable", "lease", "sequential", "eventual"};
 
@@ -63,39 +60,59 @@ static void wrong_args(buf *b, const char *name)
     resp_put_error(b, "ERR wrong number of arguments for '%s' command", name);
 }
 
-static void do_read(node *n, node_conn *c, const resp_command *cmd, uint8_t op)
+node_session *node_session_of(resp_conn *c)
 {
-    if (c->mode == NODE_SEQUENTIAL || c->mode == NODE_EVENTUAL) {
-        node_answer_read(n, node_conn_reply(c), op, cmd->argv[1], cmd->argl[1]);
+    node_session *s = resp_conn_data(c);
+    if (!s) {
+        s = calloc(1, sizeof *s);
+        if (!s)
+            abort();
+        resp_conn_set_data(c, s);
+    }
+    return s;
+}
+
+void node_session_close(resp_conn *c, void *arg)
+{
+    (void)arg;
+    free(resp_conn_data(c));
+    resp_conn_set_data(c, NULL);
+}
+
+static void do_read(node *n, resp_conn *c, const resp_command *cmd, uint8_t op)
+{
+    int mode = node_session_of(c)->mode;
+    if (mode == NODE_SEQUENTIAL || mode == NODE_EVENTUAL) {
+        node_answer_read(n, resp_conn_out(c), op, cmd->argv[1], cmd->argl[1]);
         return;
     }
     if (raft_role(n->r) != RAFT_LEADER) {
-        node_reply_notleader(n, node_conn_reply(c));
+        node_reply_notleader(n, resp_conn_out(c));
         return;
     }
-    int rc = node_read_wait(n, c, c->mode == NODE_LEASE ? RAFT_READ_LEASE : RAFT_READ_LINEARIZABLE,
+    int rc = node_read_wait(n, c, mode == NODE_LEASE ? RAFT_READ_LEASE : RAFT_READ_LINEARIZABLE,
                             op, cmd->argv[1], cmd->argl[1]);
     if (rc == RAFT_EBUSY)
-        resp_put_error(node_conn_reply(c), "ERR BUSY too many reads waiting; retry");
+        resp_put_error(resp_conn_out(c), "ERR BUSY too many reads waiting; retry");
     else if (rc != RAFT_OK)
-        resp_put_error(node_conn_reply(c), "ERR read: %s", raft_strerror(rc));
+        resp_put_error(resp_conn_out(c), "ERR read: %s", raft_strerror(rc));
 }
 
-static void propose(node *n, node_conn *c, const uint8_t *cmd, int len)
+static void propose(node *n, resp_conn *c, const uint8_t *cmd, int len)
 {
     raft_index idx;
     raft_term term;
     if (len < 0) {
-        resp_put_error(node_conn_reply(c), "ERR key or value too large");
+        resp_put_error(resp_conn_out(c), "ERR key or value too large");
         return;
     }
     int rc = raft_propose(n->r, RAFT_ENTRY_NORMAL, cmd, (size_t)len, &idx, &term);
     if (rc == RAFT_ENOTLEADER) {
-        node_reply_notleader(n, node_conn_reply(c));
+        node_reply_notleader(n, resp_conn_out(c));
         return;
     }
     if (rc != RAFT_OK) {
-        resp_put_error(node_conn_reply(c), "ERR %s", raft_strerror(rc));
+        resp_put_error(resp_conn_out(c), "ERR %s", raft_strerror(rc));
         return;
     }
     n->cnt.proposals++;
@@ -103,7 +120,7 @@ static void propose(node *n, node_conn *c, const uint8_t *cmd, int len)
 }
 
 /* SET k v [NX|XX] [PX ms] */
-static void do_set(node *n, node_conn *c, const resp_command *cmd, uint8_t *enc, size_t cap)
+static void do_set(node *n, resp_conn *c, const resp_command *cmd, uint8_t *enc, size_t cap)
 {
     uint8_t flags = 0;
     int64_t deadline = 0;
@@ -116,19 +133,19 @@ static void do_set(node *n, node_conn *c, const resp_command *cmd, uint8_t *enc,
             int64_t ms;
             char err[128];
             if (parse_int64(cmd->argv[++i], 1, INT64_MAX / 2000000, &ms, err, sizeof err) < 0) {
-                resp_put_error(node_conn_reply(c), "ERR invalid expire time in 'set' command");
+                resp_put_error(resp_conn_out(c), "ERR invalid expire time in 'set' command");
                 return;
             }
             flags |= KV_SET_PX;
             /* The deadline is absolute by the leader's clock (kv.h). */
             deadline = node_now(n) / 1000000 + ms;
         } else {
-            resp_put_error(node_conn_reply(c), "ERR syntax error");
+            resp_put_error(resp_conn_out(c), "ERR syntax error");
             return;
         }
     }
     if (raft_role(n->r) != RAFT_LEADER) {
-        node_reply_notleader(n, node_conn_reply(c));
+        node_reply_notleader(n, resp_conn_out(c));
         return;
     }
     propose(n, c, enc, kv_encode_set(enc, cap, cmd->argv[1], cmd->argl[1], cmd->argv[2],
@@ -154,14 +171,14 @@ static void put_status_json(node *n, buf *b)
     buf_printf(b,
         ",\"counters\":{\"datagrams_sent\":%" PRIu64 ",\"datagrams_received\":%" PRIu64
         ",\"send_errors\":%" PRIu64 ",\"auth_failures\":%" PRIu64 ",\"malformed\":%" PRIu64
-        ",\"other_cluster\":%" PRIu64 ",\"misdirected\":%" PRIu64 ",\"clients\":%" PRIu64
-        ",\"commands\":%" PRIu64 ",\"protocol_errors\":%" PRIu64 ",\"proposals\":%" PRIu64
+        ",\"other_cluster\":%" PRIu64 ",\"misdirected\":%" PRIu64 ",\"clients\":%zu"
+        ",\"commands\":%" PRIu64 ",\"proposals\":%" PRIu64
         ",\"writes_ok\":%" PRIu64 ",\"writes_lost\":%" PRIu64 ",\"reads_ok\":%" PRIu64
         ",\"redirects\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"applied_entries\":%" PRIu64
         ",\"expiries_proposed\":%" PRIu64 ",\"snapshots_taken\":%" PRIu64
         ",\"snapshots_installed\":%" PRIu64 ",\"storage_errors\":%" PRIu64 ",\"trace_events\":%" PRIu64 "}}",
         s->sent, s->received, s->send_errors, s->auth_failures, s->malformed, s->other_cluster,
-        s->misdirected, n->srv.open, n->srv.commands, n->srv.protocol_errors, k->proposals,
+        s->misdirected, resp_server_conns(n->srv), n->commands, k->proposals,
         k->writes_ok, k->writes_lost, k->reads_ok, k->redirects, k->timeouts, k->applied_entries,
         k->expiries_proposed, k->snapshots_taken, k->snapshots_installed, k->storage_errors,
         n->trace.events);
@@ -180,47 +197,48 @@ static void do_info(node *n, buf *out)
     buf_free(&b);
 }
 
-static void do_clock(node *n, node_conn *c, const resp_command *cmd)
+static void do_clock(node *n, resp_conn *c, const resp_command *cmd)
 {
     int64_t off, ppm;
     char err[128];
     if (cmd->argc != 3) {
-        wrong_args(node_conn_reply(c), "rift.clock");
+        wrong_args(resp_conn_out(c), "rift.clock");
         return;
     }
     if (parse_int64(cmd->argv[1], -86400000, 86400000, &off, err, sizeof err) < 0 ||
         parse_int64(cmd->argv[2], -500000, 500000, &ppm, err, sizeof err) < 0) {
-        resp_put_error(node_conn_reply(c), "ERR RIFT.CLOCK offset_ms drift_ppm: %s", err);
+        resp_put_error(resp_conn_out(c), "ERR RIFT.CLOCK offset_ms drift_ppm: %s", err);
         return;
     }
     node_clock_set(&n->clock, mono_now_ns(), off * 1000000, (int32_t)ppm);
-    resp_put_simple(node_conn_reply(c), "OK");
+    resp_put_simple(resp_conn_out(c), "OK");
 }
 
-void node_command(node_conn *c, const resp_command *cmd, void *arg)
+void node_command(resp_conn *c, resp_command *cmd, void *arg)
 {
     node *n = arg;
+    n->commands++;
     static uint8_t enc[KV_MAX_KEY + KV_MAX_VALUE * 2 + 64];
     const char *name = cmd->argc ? cmd->argv[0] : "";
     int argc = cmd->argc;
     if (argc == 0) {
-        resp_put_error(node_conn_reply(c), "ERR empty command");
+        resp_put_error(resp_conn_out(c), "ERR empty command");
     } else if (is(cmd, 0, "GET") || is(cmd, 0, "VERSION")) {
         if (argc != 2)
-            wrong_args(node_conn_reply(c), name);
+            wrong_args(resp_conn_out(c), name);
         else
             do_read(n, c, cmd, is(cmd, 0, "GET") ? NODE_READ_GET : NODE_READ_VERSION);
     } else if (is(cmd, 0, "SET")) {
         if (argc < 3)
-            wrong_args(node_conn_reply(c), name);
+            wrong_args(resp_conn_out(c), name);
         else
             do_set(n, c, cmd, enc, sizeof enc);
     } else if (is(cmd, 0, "DEL") || is(cmd, 0, "CAS")) {
         int del = is(cmd, 0, "DEL");
         if (argc != (del ? 2 : 4))
-            wrong_args(node_conn_reply(c), name);
+            wrong_args(resp_conn_out(c), name);
         else if (raft_role(n->r) != RAFT_LEADER)
-            node_reply_notleader(n, node_conn_reply(c));
+            node_reply_notleader(n, resp_conn_out(c));
         else if (del)
             propose(n, c, enc, kv_encode_del(enc, sizeof enc, cmd->argv[1], cmd->argl[1]));
         else
@@ -232,43 +250,43 @@ void node_command(node_conn *c, const resp_command *cmd, void *arg)
             if (is(cmd, 1, mode_names[i]))
                 m = i;
         if (argc == 1) {
-            resp_put_cstr(node_conn_reply(c), mode_names[c->mode]);
+            resp_put_cstr(resp_conn_out(c), mode_names[node_session_of(c)->mode]);
         } else if (m < 0) {
-            resp_put_error(node_conn_reply(c), "ERR CONSISTENCY linearizable|lease|sequential|eventual");
+            resp_put_error(resp_conn_out(c), "ERR CONSISTENCY linearizable|lease|sequential|eventual");
         } else {
-            c->mode = m;
-            resp_put_simple(node_conn_reply(c), "OK");
+            node_session_of(c)->mode = m;
+            resp_put_simple(resp_conn_out(c), "OK");
         }
     } else if (is(cmd, 0, "PING")) {
         if (argc > 1)
-            resp_put_bulk(node_conn_reply(c), cmd->argv[1], cmd->argl[1]);
+            resp_put_bulk(resp_conn_out(c), cmd->argv[1], cmd->argl[1]);
         else
-            resp_put_simple(node_conn_reply(c), "PONG");
+            resp_put_simple(resp_conn_out(c), "PONG");
     } else if (is(cmd, 0, "INFO")) {
-        do_info(n, node_conn_reply(c));
+        do_info(n, resp_conn_out(c));
     } else if (is(cmd, 0, "RIFT.STATUS")) {
         buf b;
         buf_init(&b);
         put_status_json(n, &b);
-        resp_put_bulk(node_conn_reply(c), buf_ptr(&b), buf_size(&b));
+        resp_put_bulk(resp_conn_out(c), buf_ptr(&b), buf_size(&b));
         buf_free(&b);
     } else if (is(cmd, 0, "RIFT.CLOCK")) {
         do_clock(n, c, cmd);
     } else if (is(cmd, 0, "RIFT.TRACE")) {
         if (argc != 2 || (!is(cmd, 1, "on") && !is(cmd, 1, "off"))) {
-            resp_put_error(node_conn_reply(c), "ERR RIFT.TRACE on|off");
+            resp_put_error(resp_conn_out(c), "ERR RIFT.TRACE on|off");
         } else if (!n->trace.f) {
-            resp_put_error(node_conn_reply(c), "ERR no trace file (start with --trace FILE)");
+            resp_put_error(resp_conn_out(c), "ERR no trace file (start with --trace FILE)");
         } else {
             n->trace.on = is(cmd, 1, "on");
-            resp_put_simple(node_conn_reply(c), "OK");
+            resp_put_simple(resp_conn_out(c), "OK");
         }
     } else if (is(cmd, 0, "COMMAND")) {
-        resp_put_array(node_conn_reply(c), 0); /* redis-cli asks on connect */
+        resp_put_array(resp_conn_out(c), 0); /* redis-cli asks on connect */
     } else if (is(cmd, 0, "QUIT")) {
-        resp_put_simple(node_conn_reply(c), "OK");
-        c->close_after_write = 1;
+        resp_put_simple(resp_conn_out(c), "OK");
+        resp_conn_close(c);
     } else {
-        resp_put_error(node_conn_reply(c), "ERR unknown command '%.64s'", name);
+        resp_put_error(resp_conn_out(c), "ERR unknown command '%.64s'", name);
     }
 }

@@ -157,6 +157,27 @@ static void test_commands_and_redirect(void **state)
     assert_string_equal(role, "follower");
     rn_close(&cl);
     rn_close(&fl);
+
+    /* trace events with both clocks (flushed within ~100 ms) */
+    usleep(400000);
+    char path[256], line[1024];
+    snprintf(path, sizeof path, "%s/trace-%d.jsonl", C.dir, C.nodes[L].id);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    int kinds[4] = {0, 0, 0, 0};
+    const char *names[4] = {"\"kind\":\"role\"", "\"kind\":\"commit\"", "\"kind\":\"apply\"",
+                            "\"kind\":\"append\""};
+    while (fgets(line, sizeof line, f)) {
+        assert_non_null(strstr(line, "\"lamport\":"));
+        assert_non_null(strstr(line, "\"vc\":{"));
+        for (int k = 0; k < 4; k++)
+            kinds[k] += strstr(line, names[k]) != NULL;
+        if (strstr(line, names[1]))
+            assert_non_null(strstr(line, "\"hash\":\""));
+    }
+    fclose(f);
+    for (int k = 0; k < 4; k++)
+        assert_true(kinds[k] > 0);
 }
 
 static void test_consistency_modes(void **state)

@@ -367,7 +367,6 @@ void node_drive(node *n)
         if (want_snapshot)
             take_snapshot(n);
     }
-    node_trace_flush(&n->trace);
 }
 
 /* ---- events from the loop --------------------------------------------------- */
@@ -502,16 +501,19 @@ int node_start(node *n, const node_config *cfg, loop *l)
         return -1;
     }
     n->trace.self = cfg->id;
-    n->trace.start_ns = n->start_ns;
     n->trace.lc = &n->lc;
     n->trace.vc = &n->vc;
     if (cfg->trace_file[0]) {
-        n->trace.f = fopen(cfg->trace_file, "ae");
-        if (!n->trace.f) {
-            LOG_ERROR("--trace %s: %s", cfg->trace_file, strerror(errno));
+        char name[16];
+        snprintf(name, sizeof name, "n%u", cfg->id);
+        n->trace.t = trace_open(cfg->trace_file, name, err, sizeof err);
+        if (!n->trace.t) {
+            LOG_ERROR("--trace %s: %s", cfg->trace_file, err);
             return -1;
         }
-        n->trace.on = cfg->trace_on;
+        trace_set_epoch(n->trace.t, n->start_ns);
+        trace_set_clocks(n->trace.t, &n->lc, &n->vc);
+        trace_attach(n->trace.t, l);
     }
     uint64_t period = cfg->heartbeat_ns / 5;
     if (period < 1000000)
@@ -551,7 +553,7 @@ void node_stop(node *n)
     if (n->r)
         raft_free(n->r);
     kv_free(n->kv);
-    if (n->trace.f)
-        fclose(n->trace.f);
+    if (n->trace.t)
+        trace_close(n->trace.t);
     memset(n, 0, sizeof *n);
 }

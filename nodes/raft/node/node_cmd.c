@@ -167,7 +167,7 @@ static void put_status_json(node *n, buf *b)
         raft_snapshot_index(n->r), raft_leader(n->r), raft_voted_for(n->r), kv_count(n->kv),
         kv_rev(n->kv), n->cfg->fsync ? "always" : "never", raft_storage_fsyncs(n->st),
         node_now(n) - (int64_t)mono_now_ns(), n->clock.drift_ppm,
-        n->trace.on && n->trace.f ? "true" : "false", (unsigned)n->cfg->nbugs);
+        n->trace.t && trace_enabled(n->trace.t) ? "true" : "false", (unsigned)n->cfg->nbugs);
     buf_printf(b,
         ",\"counters\":{\"datagrams_sent\":%" PRIu64 ",\"datagrams_received\":%" PRIu64
         ",\"send_errors\":%" PRIu64 ",\"auth_failures\":%" PRIu64 ",\"malformed\":%" PRIu64
@@ -275,10 +275,10 @@ void node_command(resp_conn *c, resp_command *cmd, void *arg)
     } else if (is(cmd, 0, "RIFT.TRACE")) {
         if (argc != 2 || (!is(cmd, 1, "on") && !is(cmd, 1, "off"))) {
             resp_put_error(resp_conn_out(c), "ERR RIFT.TRACE on|off");
-        } else if (!n->trace.f) {
+        } else if (!n->trace.t) {
             resp_put_error(resp_conn_out(c), "ERR no trace file (start with --trace FILE)");
         } else {
-            n->trace.on = is(cmd, 1, "on");
+            trace_set_enabled(n->trace.t, is(cmd, 1, "on"));
             resp_put_simple(resp_conn_out(c), "OK");
         }
     } else if (is(cmd, 0, "COMMAND")) {

@@ -162,7 +162,6 @@ static int node_config_option(node_config *c, int opt, const char *v, int *have,
     case OPT_KEY:
         return set_path(c->key_file, sizeof c->key_file, "--key", v, err, errlen);
     case OPT_TRACE:
-        c->trace_on = 1;
         return set_path(c->trace_file, sizeof c->trace_file, "--trace", v, err, errlen);
     case OPT_FSYNC:
         if (strcmp(v, "always") == 0)

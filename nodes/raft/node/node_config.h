@@ -38,7 +38,6 @@ typedef struct node_config {
     char key_file[512];              /* "" = unauthenticated links */
     int fsync;                       /* 1 always, 0 never (unsafe) */
     char trace_file[512];            /* "" = no trace */
-    int trace_on;                    /* tracing starts enabled when a file is given */
     uint64_t election_timeout_ns;
     uint64_t heartbeat_ns;
     enum log_level log_level;

@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 uint64_t node_entry_hash(const raft_entry *e)
 {
@@ -14,65 +15,54 @@ uint64_t node_entry_hash(const raft_entry *e)
     return h;
 }
 
-/* Write the common prefix, then the event's own fields (fmt), then "}\n". */
-static void trace_emit(node_trace *t, const char *event, const char *fmt, ...)
+/* Tick both clocks (a local event) and write the event's fields. */
+static void trace_emit(node_trace *t, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void trace_emit(node_trace *t, const char *event, const char *fmt, ...)
+static void trace_emit(node_trace *t, const char *kind, const char *fmt, ...)
 {
-    if (!t->f || !t->on)
+    if (!t->t || !trace_enabled(t->t))
         return;
-    uint64_t lt = lamport_tick(t->lc);
+    lamport_tick(t->lc);
     vclock_tick(t->vc, (uint16_t)(t->self - 1));
-    char vc[VCLOCK_MAX * 32];
-    if (vclock_format_json(t->vc, vc, sizeof vc) < 0)
-        snprintf(vc, sizeof vc, "{}");
-    fprintf(t->f, "{\"time\":%" PRIu64 ",\"node\":\"n%u\",\"lamport\":%" PRIu64
-            ",\"vclock\":%s,\"event\":\"%s\"",
-            mono_now_ns() - t->start_ns, t->self, lt, vc, event);
+    char fields[256];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(t->f, fmt, ap);
+    vsnprintf(fields, sizeof fields, fmt, ap);
     va_end(ap);
-    fputs("}\n", t->f);
+    trace_event(t->t, kind, "%s", fields);
     t->events++;
 }
 
 void node_trace_role(node_trace *t, const char *role, raft_term term, raft_id leader)
 {
-    trace_emit(t, "role", ",\"role\":\"%s\",\"term\":%" PRIu64 ",\"leader\":%u", role, term, leader);
+    trace_emit(t, "role", "\"role\":\"%s\",\"term\":%" PRIu64 ",\"leader\":%u", role, term, leader);
 }
 
 void node_trace_vote(node_trace *t, raft_id candidate, raft_term term)
 {
-    trace_emit(t, "vote", ",\"for\":%u,\"term\":%" PRIu64, candidate, term);
+    trace_emit(t, "vote", "\"for\":%u,\"term\":%" PRIu64, candidate, term);
 }
 
 void node_trace_append(node_trace *t, raft_index first, raft_index last, raft_term term)
 {
-    trace_emit(t, "append", ",\"first\":%" PRIu64 ",\"last\":%" PRIu64 ",\"term\":%" PRIu64,
+    trace_emit(t, "append", "\"first\":%" PRIu64 ",\"last\":%" PRIu64 ",\"term\":%" PRIu64,
                first, last, term);
 }
 
 void node_trace_commit(node_trace *t, raft_index index, raft_term term, uint64_t hash)
 {
-    trace_emit(t, "commit", ",\"index\":%" PRIu64 ",\"term\":%" PRIu64 ",\"hash\":\"%016" PRIx64 "\"",
+    trace_emit(t, "commit", "\"index\":%" PRIu64 ",\"term\":%" PRIu64 ",\"hash\":\"%016" PRIx64 "\"",
                index, term, hash);
 }
 
 void node_trace_apply(node_trace *t, const raft_entry *e)
 {
-    trace_emit(t, "apply", ",\"index\":%" PRIu64 ",\"term\":%" PRIu64 ",\"type\":%u,\"hash\":\"%016" PRIx64 "\"",
+    trace_emit(t, "apply", "\"index\":%" PRIu64 ",\"term\":%" PRIu64 ",\"type\":%u,\"hash\":\"%016" PRIx64 "\"",
                e->index, e->term, e->type, node_entry_hash(e));
 }
 
 void node_trace_snapshot(node_trace *t, raft_index index, raft_term term)
 {
-    trace_emit(t, "snapshot", ",\"index\":%" PRIu64 ",\"term\":%" PRIu64, index, term);
-}
-
-void node_trace_flush(node_trace *t)
-{
-    if (t->f)
-        fflush(t->f);
+    trace_emit(t, "snapshot", "\"index\":%" PRIu64 ",\"term\":%" PRIu64, index, term);
 }

@@ -1,30 +1,30 @@
-/* node_trace.h: raft-node's trace events, one JSON object per line.
+/* node_trace.h: raft-node's trace events (written with common/trace.h, one
+ * JSON object per line, each stamped with the node's Lamport and vector
+ * clocks):
  *
- *   {"time":<ns since start>,"node":"n1","lamport":42,"vclock":{"n1":9,"n2":4,"n3":0},
- *    "event":"commit","index":17,"term":3,"hash":"9f86d081884c7d65"}
+ *   {"time":..,"node":"n1","kind":"commit","lamport":42,"vc":{"n1":9,"n2":4,"n3":0},
+ *    "index":17,"term":3,"hash":"9f86d081884c7d65"}
  *
- * Events: role (role, term, leader), vote (granted to "for" in term),
- * append (entries first..last written to our log, term of the last),
- * commit (commit index advanced: index, term, hash of that entry), apply
- * (one per applied entry: index, term, type, hash), snapshot. `hash` is the
- * FNV-1a 64 of the entry's type byte and payload, so the checker can verify
- * that no two nodes apply different entries at one index. Every event is a
- * local event for the Lamport and vector clocks (both ticked before it is
+ * Kinds: role (role, term, leader), vote (granted to "for" in term), append
+ * (entries first..last written to our log, term of the last), commit
+ * (commit index advanced: index, term, hash of that entry), apply (one per
+ * applied entry: index, term, type, hash), snapshot (installed: index,
+ * term). `hash` is the FNV-1a 64 of the entry's type byte and payload, so a
+ * checker can verify that no two nodes apply different entries at one
+ * index. Every event is a local event for both clocks (ticked before it is
  * written). Tracing can be switched off and on at run time (RIFT.TRACE). */
 #ifndef RIFTLAB_NODE_TRACE_H
 #define RIFTLAB_NODE_TRACE_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include "common/clock.h"
+#include "common/trace.h"
 #include "nodes/raft/raft.h"
 
 typedef struct node_trace {
-    FILE *f;            /* NULL: no trace file configured */
-    int on;
+    trace *t;           /* NULL: no trace file configured */
     uint16_t self;
-    uint64_t start_ns;  /* mono time at start ("time" is relative to it) */
     lamport *lc;
     vclock *vc;
     uint64_t events;
@@ -39,6 +39,5 @@ void node_trace_append(node_trace *t, raft_index first, raft_index last, raft_te
 void node_trace_commit(node_trace *t, raft_index index, raft_term term, uint64_t hash);
 void node_trace_apply(node_trace *t, const raft_entry *e);
 void node_trace_snapshot(node_trace *t, raft_index index, raft_term term);
-void node_trace_flush(node_trace *t);
 
 #endif

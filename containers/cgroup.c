@@ -83,9 +83,12 @@ int cgroup_create(enum cgroup_kind kind, const char *leaf, char *path, size_t ca
         snprintf(err, errlen, "cgroup path too long");
         return -1;
     }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
-        return -1;
+    /* Another run may remove the empty parent between the two mkdirs. */
+    for (int tries = 0; mkdir(path, 0755) != 0 && errno != EEXIST; tries++) {
+        if (errno != ENOENT || tries > 0 || mkdir(parent, 0755) != 0) {
+            snprintf(err, errlen, "mkdir %s: %s", path, strerror(errno));
+            return -1;
+        }
     }
     return 0;
 }
@@ -146,13 +149,29 @@ static int cgroup_kill_members(const char *path)
     return killed;
 }
 
+/* Removes riftlab/ itself once its last leaf is gone (rmdir refuses while
+ * another run still has leaves in it, which is what we want). */
+static void cgroup_remove_parent(const char *leaf)
+{
+    char parent[512];
+    snprintf(parent, sizeof parent, "%s", leaf);
+    char *slash = strrchr(parent, '/');
+    if (slash == NULL)
+        return;
+    *slash = '\0';
+    if (strcmp(parent, cgroup_parent(CGROUP_V1)) == 0 || strcmp(parent, cgroup_parent(CGROUP_V2)) == 0)
+        rmdir(parent);
+}
+
 int cgroup_remove(const char *path)
 {
     cgroup_kill_members(path);
     /* A killed process leaves the cgroup only once it has fully exited. */
     for (int i = 0; i < 200; i++) {
-        if (rmdir(path) == 0 || errno == ENOENT)
+        if (rmdir(path) == 0 || errno == ENOENT) {
+            cgroup_remove_parent(path);
             return 0;
+        }
         if (errno != EBUSY)
             return -1;
         struct timespec ts = {0, 5 * 1000 * 1000};

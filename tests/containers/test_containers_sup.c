@@ -351,6 +351,7 @@ static void test_slow_with_duty_cycle(void **state)
     assert_true(cpu_over(p.pid, 1000) < 0.6);
     /* An explicit pause wins over the cycle: it stays stopped. */
     assert_int_equal(sup_pause(&p), 0);
+    assert_true(wait_state(p.pid, "T"));        /* SIGSTOP takes effect asynchronously */
     int stopped = 0;
     for (int i = 0; i < 40; i++, usleep(5000))
         stopped += proc_state(p.pid) == 'T';

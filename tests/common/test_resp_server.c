@@ -79,6 +79,15 @@ static void handle(resp_conn *c, resp_command *cmd, void *arg)
         resp_put_int(out, nconnid);
     } else if (is(cmd, "CLOSES")) {
         resp_put_int(out, closes);
+    } else if (is(cmd, "BIG") && cmd->argc == 3) {
+        /* A reply of n bytes starting with the tag: big output from small input. */
+        size_t n = (size_t)atol(cmd->argv[1]);
+        buf_printf(out, "$%zu\r\n", n);
+        char *p = buf_reserve(out, n);
+        memset(p, 'x', n);
+        memcpy(p, cmd->argv[2], cmd->argl[2] < n ? cmd->argl[2] : n);
+        buf_commit(out, n);
+        buf_puts(out, "\r\n");
     } else if (is(cmd, "NOREPLY")) {
         /* forgets to reply: the server must still answer in order */
     } else {
@@ -324,6 +333,40 @@ static void test_connection_data(void **state)
     resp_client_close(b);
 }
 
+/* More output than RESP_SERVER_MAX_QUEUED from pipelined commands: the
+ * server stops taking commands, resumes as the client reads, and every
+ * reply arrives complete and in order. */
+static void test_backpressure(void **state)
+{
+    (void)state;
+    resp_client *c = connect_ok();
+    enum { N = 48, SIZE = 1 << 20 };
+    char size[16];
+    snprintf(size, sizeof size, "%d", SIZE);
+    for (int i = 0; i < N; i++) {
+        char tag[16];
+        snprintf(tag, sizeof tag, "<%d>", i);
+        const char *argv[] = {"BIG", size, tag};
+        resp_client_append(c, 3, argv, NULL);
+    }
+    const char *ping[] = {"PING"};
+    resp_client_append(c, 1, ping, NULL);
+    assert_int_equal(resp_client_flush(c, LONG), RESP_CLIENT_OK);
+    for (int i = 0; i < N; i++) {
+        resp_value v;
+        char tag[16];
+        snprintf(tag, sizeof tag, "<%d>", i);
+        assert_int_equal(resp_client_read(c, &v, LONG), RESP_CLIENT_OK);
+        assert_int_equal(v.type, RESP_BULK);
+        assert_int_equal(v.len, SIZE);
+        assert_memory_equal(v.str, tag, strlen(tag));
+        assert_int_equal(v.str[SIZE - 1], 'x');
+        resp_value_free(&v);
+    }
+    expect_text(c, "PONG");
+    resp_client_close(c);
+}
+
 static void test_client_errors(void **state)
 {
     (void)state;
@@ -345,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_reply_to_closed_connection),
         cmocka_unit_test(test_protocol_error_and_quit),
         cmocka_unit_test(test_connection_data),
+        cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_client_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

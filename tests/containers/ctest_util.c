@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -37,6 +38,11 @@ void ctu_helper(const char *name, char *out, size_t cap)
 
 int ctu_run(char *const *argv, char *out, size_t cap)
 {
+    return ctu_run_as(argv, -1, out, cap);
+}
+
+int ctu_run_as(char *const *argv, int uid, char *out, size_t cap)
+{
     int pipefd[2], status;
     if (pipe(pipefd) != 0)
         return -1;
@@ -45,6 +51,8 @@ int ctu_run(char *const *argv, char *out, size_t cap)
         return -1;
     if (pid == 0) {
         static char *const env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+        if (uid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 || setuid((uid_t)uid) != 0))
+            _exit(126);
         dup2(pipefd[1], 1);
         dup2(pipefd[1], 2);
         close(pipefd[0]);

@@ -22,6 +22,8 @@ void ctu_helper(const char *name, char *out, size_t cap);
 /* Runs argv (argv[0] a full path) with stdout+stderr captured into out
  * (NUL-terminated, truncated to cap). Returns the exit status, or -1. */
 int ctu_run(char *const *argv, char *out, size_t cap);
+/* The same as user uid (and group uid), e.g. 65534 for "not root". */
+int ctu_run_as(char *const *argv, int uid, char *out, size_t cap);
 
 /* A UDP socket inside host `host`, bound to its address and `port` (0: any),
  * with a receive timeout of timeout_ms. */

@@ -234,6 +234,14 @@ static void on_conn(loop *l, int fd, unsigned events, void *arg)
     (void)l;
     (void)fd;
     resp_conn *c = arg;
+    if ((events & LOOP_ERROR) && !(events & LOOP_READ)) {
+        /* Hang-up or error while we were not reading (paused, or after the
+         * peer's EOF): nothing can be delivered any more, and a
+         * level-triggered hang-up would otherwise be reported forever. */
+        c->dead = 1;
+        conn_after_io(c);
+        return;
+    }
     if (events & LOOP_WRITE) {
         conn_after_io(c);
         if (c->srv->byfd[fd] != c)

@@ -367,6 +367,34 @@ static void test_backpressure(void **state)
     resp_client_close(c);
 }
 
+/* A client that resets its connection while the server has stopped
+ * reading from it (RESP_SERVER_MAX_SLOTS replies queued behind a pending
+ * one): the server must notice and close it. */
+static void test_reset_while_paused(void **state)
+{
+    (void)state;
+    resp_client *a = connect_ok(), *b = connect_ok();
+    int before = (int)call_int(b, "CLOSES", NULL, NULL);
+    const char *defer[] = {"DEFER"}, *ping[] = {"PING"};
+    resp_client_append(a, 1, defer, NULL);
+    for (int i = 0; i < RESP_SERVER_MAX_SLOTS + 100; i++)
+        resp_client_append(a, 1, ping, NULL);
+    assert_int_equal(resp_client_flush(a, LONG), RESP_CLIENT_OK);
+    deferred_so_far += 1;
+    wait_deferred(b, "NTICKETS", deferred_so_far);
+    struct timespec ts = {0, 50000000}; /* let the server reach its limit */
+    nanosleep(&ts, NULL);
+    struct linger lg = {1, 0};
+    setsockopt(resp_client_fd(a), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    resp_client_close(a); /* RST */
+    for (int tries = 0; tries < 5000 && call_int(b, "CLOSES", NULL, NULL) == before; tries++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    assert_int_equal(call_int(b, "CLOSES", NULL, NULL), before + 1);
+    resp_client_close(b);
+}
+
 static void test_client_errors(void **state)
 {
     (void)state;
@@ -389,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_protocol_error_and_quit),
         cmocka_unit_test(test_connection_data),
         cmocka_unit_test(test_backpressure),
+        cmocka_unit_test(test_reset_while_paused),
         cmocka_unit_test(test_client_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -162,6 +162,22 @@ int rn_node_term(rn_cluster *c, int i, int timeout_ms)
     return -1;
 }
 
+int rn_cluster_term_all(rn_cluster *c)
+{
+    int bad = 0;
+    for (int i = 0; i < c->n; i++) {
+        if (c->nodes[i].pid <= 0)
+            continue;
+        int st = rn_node_term(c, i, 20000);
+        if (st != 0) {
+            fprintf(stderr, "rn_cluster: node %d exited %d on SIGTERM (log: %s/node-%d.log)\n",
+                    c->nodes[i].id, st, c->dir, c->nodes[i].id);
+            bad++;
+        }
+    }
+    return bad;
+}
+
 void rn_cluster_stop(rn_cluster *c)
 {
     for (int i = 0; i < c->n; i++)

@@ -37,6 +37,9 @@ int rn_cluster_start(rn_cluster *c);
 void rn_node_kill(rn_cluster *c, int i);
 /* SIGTERM node i and wait; returns its exit status (or -1). */
 int rn_node_term(rn_cluster *c, int i, int timeout_ms);
+/* SIGTERM every running node and wait (bounded); returns how many did not
+ * exit 0 (a sanitizer report or a crash on the way out), printing which. */
+int rn_cluster_term_all(rn_cluster *c);
 /* Kill everything still running and remove the directory. */
 void rn_cluster_stop(rn_cluster *c);
 

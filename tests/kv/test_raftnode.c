@@ -24,11 +24,20 @@
 
 static rn_cluster C;
 
+/* Nodes must shut down cleanly (exit 0) on SIGTERM: in the sanitizer build
+ * that is where leak reports would turn into a non-zero exit. */
 static int teardown(void **state)
 {
     (void)state;
+    int bad = rn_cluster_term_all(&C);
+    if (bad) { /* keep the logs to look at */
+        char kept[160];
+        snprintf(kept, sizeof kept, "%s.failed", C.dir);
+        if (rename(C.dir, kept) == 0)
+            fprintf(stderr, "logs kept in %s\n", kept);
+    }
     rn_cluster_stop(&C);
-    return 0;
+    return bad ? -1 : 0;
 }
 
 static int start3(void **state, int key)
@@ -392,15 +401,7 @@ static int valgrind_main(void)
             resp_value_free(&v);
     }
     rn_close(&cl);
-    rc = 0;
-    for (int i = 0; i < C.n; i++) {
-        int st = rn_node_term(&C, i, 30000);
-        if (st != 0) {
-            fprintf(stderr, "valgrind: node %d exited %d (report in %s/node-%d.log)\n", i + 1, st,
-                    C.dir, i + 1);
-            rc = 1;
-        }
-    }
+    rc = rn_cluster_term_all(&C) ? 1 : 0;
 out:
     if (rc != 0) { /* keep the logs for a look: move the directory aside */
         char kept[160];

@@ -465,7 +465,8 @@ static void on_ack(chain_node *c, uint16_t from, const chain_msg *m)
         reject(c, from, m->epoch);
         return;
     }
-    uint64_t recv = m->a;
+    /* A successor never holds more than we do; a larger claim is garbage. */
+    uint64_t recv = m->a < c->last_seq ? m->a : c->last_seq;
     if (!c->succ_known) {
         c->succ_known = 1;
         c->last_progress = c->tick;

@@ -40,14 +40,16 @@ typedef struct chain_config {
     uint16_t members[CHAIN_MAX_MEMBERS];  /* node ids, head first, tail last */
 } chain_config;
 
-/* Message types on the wire (the wire header's `type`; bodies in chain_msg.h). */
+/* Message types on the wire (the wire header's `type`; bodies in
+ * chain_msg.h). Raft owns 0x01..0x0f and the control plane 0x30..0x3f, so
+ * one port can tell every protocol apart. */
 enum chain_msg_type {
-    CHAIN_MSG_UPDATE = 1,   /* pred -> succ: entries (and the sender's last/commit) */
-    CHAIN_MSG_ACK = 2,      /* succ -> pred: received up to, committed up to */
-    CHAIN_MSG_VQUERY = 3,   /* replica -> tail: which version of key is committed? */
-    CHAIN_MSG_VREPLY = 4,   /* tail -> replica */
-    CHAIN_MSG_SNAP_REQ = 5, /* joiner -> tail: send me your committed state */
-    CHAIN_MSG_SNAP = 6,     /* state transfer: committed kv snapshot at seq */
+    CHAIN_MSG_UPDATE = 0x21,   /* pred -> succ: entries (and the sender's last, catch-up bound) */
+    CHAIN_MSG_ACK = 0x22,      /* succ -> pred: received up to, committed up to */
+    CHAIN_MSG_VQUERY = 0x23,   /* replica -> tail: which version of key is committed? */
+    CHAIN_MSG_VREPLY = 0x24,   /* tail -> replica */
+    CHAIN_MSG_SNAP_REQ = 0x25, /* joiner -> tail: send me your committed state */
+    CHAIN_MSG_SNAP = 0x26,     /* state transfer: committed kv snapshot at seq */
 };
 
 /* Read modes (per client connection). */

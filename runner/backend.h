@@ -12,6 +12,7 @@
 #ifndef RIFTLAB_BACKEND_H
 #define RIFTLAB_BACKEND_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,6 +65,7 @@ struct backend {
     const backend_ops *ops;
     int nodes;
     char prefix[16];             /* run prefix for every resource ("rl4711") */
+    pthread_mutex_t mu;          /* the process table (nemesis threads share it) */
     backend_proc procs[BACKEND_MAX_PROCS];
     void *impl;                  /* backend-private state */
 };

@@ -16,10 +16,13 @@
 
 #include "common/clock.h"
 
+static int backend_signal_locked(backend *b, backend_proc *p, int sig);
+
 void backend_init(backend *b, const backend_ops *ops, const char *prefix)
 {
     memset(b, 0, sizeof *b);
     b->ops = ops;
+    pthread_mutex_init(&b->mu, NULL);
     snprintf(b->prefix, sizeof b->prefix, "%s", prefix);
 }
 
@@ -82,15 +85,18 @@ int backend_find(backend *b, const char *name)
 int backend_reap(backend *b, int h)
 {
     backend_proc *p = &b->procs[h];
-    if (!p->used || !p->pid)
-        return 1;
-    int st;
-    pid_t r = waitpid(p->pid, &st, WNOHANG);
-    if (r == p->pid || (r < 0 && errno == ECHILD)) {
-        p->exited = 1, p->status = st, p->pid = 0, p->stopped = 0;
-        return 1;
+    pthread_mutex_lock(&b->mu);
+    int gone = 1;
+    if (p->used && p->pid) {
+        int st = 0;
+        pid_t r = waitpid(p->pid, &st, WNOHANG);
+        if (r == p->pid || (r < 0 && errno == ECHILD))
+            p->exited = 1, p->status = st, p->pid = 0, p->stopped = 0;
+        else
+            gone = 0;
     }
-    return 0;
+    pthread_mutex_unlock(&b->mu);
+    return gone;
 }
 
 int backend_running(backend *b, int h)
@@ -101,6 +107,15 @@ int backend_running(backend *b, int h)
 int backend_signal(backend *b, int h, int sig)
 {
     backend_proc *p = &b->procs[h];
+    pthread_mutex_lock(&b->mu);
+    int rc = backend_signal_locked(b, p, sig);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+static int backend_signal_locked(backend *b, backend_proc *p, int sig)
+{
+    (void)b;
     if (!p->used || !p->pid)
         return -1;
     if (kill(p->pid, sig) < 0)
@@ -126,13 +141,13 @@ int backend_restart(backend *b, int h, char *err, size_t errlen)
         snprintf(err, errlen, "no such process");
         return -1;
     }
-    if (p->pid)
-        backend_stop(b, h, 0);
+    backend_stop(b, h, 0);
+    pthread_mutex_lock(&b->mu);
     pid_t pid = b->ops->spawn(b, p->host, p->argv, p->log_path, err, errlen);
-    if (pid < 0)
-        return -1;
-    p->pid = pid, p->exited = 0, p->stopped = 0;
-    return 0;
+    if (pid >= 0)
+        p->pid = pid, p->exited = 0, p->stopped = 0;
+    pthread_mutex_unlock(&b->mu);
+    return pid < 0 ? -1 : 0;
 }
 
 void backend_stop(backend *b, int h, uint64_t grace_ns)
@@ -210,6 +225,14 @@ int backend_read_file(backend *b, int host, const char *path, buf *out)
  * the parent, output to the log file. Never returns on success. */
 void backend_child_exec(char *const argv[], const char *log_path)
 {
+    /* Until exec the child runs riftlab's signal handlers; a SIGTERM meant
+     * for it must not look like a Ctrl-C of riftlab. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     setpgid(0, 0);
     if (log_path) {
         int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

@@ -38,7 +38,7 @@ static void usage(FILE *f)
             "Scenario reference: docs/scenarios.md\n");
 }
 
-static int unavailable(const char *what)
+__attribute__((unused)) static int unavailable(const char *what)
 {
     fprintf(stderr, "riftlab: '%s' is not available in this build\n", what);
     return 255;

@@ -56,7 +56,7 @@ const char *scn_node_name(int i, char *out, size_t cap)
 const char *scn_target_text(const scn_target_spec *t, char *out, size_t cap)
 {
     static const char *const names[] = {"", "leader", "random", "minority", "majority",
-                                        "all", "head", "tail", "middle", "killed", "paused"};
+                                        "all", "head", "tail", "middle", "killed", "paused", "client"};
     if (t->kind == SCN_TGT_NODE)
         return scn_node_name(t->node, out, cap);
     snprintf(out, cap, "%s", names[t->kind]);

@@ -35,7 +35,8 @@ enum scn_check { SCN_CHECK_LINEARIZABLE, SCN_CHECK_SEQUENTIAL, SCN_CHECK_EVENTUA
 enum scn_target {
     SCN_TGT_NODE, SCN_TGT_LEADER, SCN_TGT_RANDOM, SCN_TGT_MINORITY, SCN_TGT_MAJORITY,
     SCN_TGT_ALL, SCN_TGT_HEAD, SCN_TGT_TAIL, SCN_TGT_MIDDLE,
-    SCN_TGT_KILLED, SCN_TGT_PAUSED   /* only for restart / resume */
+    SCN_TGT_KILLED, SCN_TGT_PAUSED,  /* only for restart / resume */
+    SCN_TGT_CLIENT                   /* pause only, lease workload: a client's "GC pause" */
 };
 
 typedef struct scn_target_spec {

@@ -25,11 +25,11 @@ static int load_target(scn_ctx *c, yaml_node_t *n, const char *what, int recover
                        scn_target_spec *t)
 {
     static const char *const names[] = {"", "leader", "random", "minority", "majority", "all",
-                                        "head", "tail", "middle", "killed", "paused"};
+                                        "head", "tail", "middle", "killed", "paused", "client"};
     const char *s;
     if (scn_str(c, n, what, &s) < 0)
         return -1;
-    int k = scn_lookup(names, 11, s);
+    int k = scn_lookup(names, 12, s);
     if (k <= 0) {
         if (s[0] != 'n') {
             scn_err(c, n, "%s: unknown target '%s' (use a node name n1..n%d, leader, random, "
@@ -64,6 +64,11 @@ static int load_target(scn_ctx *c, yaml_node_t *n, const char *what, int recover
     if (recover && k != SCN_TGT_KILLED && k != SCN_TGT_PAUSED && k != SCN_TGT_ALL) {
         scn_err(c, n, "%s: use %s, all or a node name", what,
                 strcmp(what, "restart") == 0 ? "killed" : "paused");
+        return -1;
+    }
+    if (k == SCN_TGT_CLIENT && (strcmp(what, "pause") != 0 || c->s->workload.kind != SCN_WL_LEASE)) {
+        scn_err(c, n, "%s: 'client' (a client's GC pause) is only for pause in the lease workload",
+                what);
         return -1;
     }
     t->kind = k;

@@ -190,6 +190,33 @@ static resp_value *next_slot(resp_reader *r)
     return e;
 }
 
+/* Is a typed line acceptable at this point? Returns 0 (with the line's
+ * number in *num for ':', '$' and '*') or the resp_error to fail with. */
+static int check_line(char type, const char *body, size_t blen, int64_t *num,
+                      int depth, int command_mode)
+{
+    *num = 0;
+    if (type != '+' && type != '-' && type != ':' && type != '$' && type != '*')
+        return RESP_EPROTO;                 /* garbage type byte */
+    if (command_mode && depth > 0 && type != '$')
+        return RESP_EPROTO;                 /* command arguments are bulk strings */
+    if (type == '+' || type == '-')
+        return 0;
+    if (parse_i64(body, blen, num) < 0)
+        return RESP_EPROTO;
+    if (type == ':')
+        return 0;
+    /* Lengths: -1 is null, other negatives are malformed; a command has
+     * no null arguments. */
+    if (*num < -1 || (command_mode && type == '$' && *num == -1))
+        return RESP_EPROTO;
+    if (*num > (type == '$' ? (int64_t)RESP_MAX_BULK : (int64_t)RESP_MAX_ELEMENTS))
+        return RESP_ETOOBIG;
+    if (type == '*' && *num > 0 && depth == RESP_MAX_DEPTH)
+        return RESP_EDEPTH;
+    return 0;
+}
+
 /* Parses tokens until a whole top-level value is built (RESP_GOT, moved to
  * *out), the input runs out (RESP_NEED_MORE) or it is malformed. In command
  * mode a top-level line not starting with '*' is an inline command, array
@@ -232,24 +259,15 @@ static int parse(resp_reader *r, resp_value *out, int command_mode)
             memset(&r->root, 0, sizeof r->root);
             return RESP_GOT;
         }
-        if (linelen < 1 || p[linelen - 1] != '\r')
-            return r->err = RESP_EPROTO;
-        if (linelen < 2)                   /* "\r\n" alone: no type byte */
+        if (linelen < 2 || p[linelen - 1] != '\r') /* no CRLF, or no type byte */
             return r->err = RESP_EPROTO;
         char type = p[0];
         const char *body = p + 1;
         size_t blen = linelen - 2;         /* without type byte and '\r' */
-        if (command_mode && r->depth > 0 && type != '$')
-            return r->err = RESP_EPROTO;
-        int64_t num = 0;
-        if ((type == ':' || type == '$' || type == '*') && parse_i64(body, blen, &num) < 0)
-            return r->err = RESP_EPROTO;
-        if ((type == '$' || type == '*') && num < -1)
-            return r->err = RESP_EPROTO;
-        if (type == '$' && num > (int64_t)RESP_MAX_BULK)
-            return r->err = RESP_ETOOBIG;
-        if (type == '*' && num > (int64_t)RESP_MAX_ELEMENTS)
-            return r->err = RESP_ETOOBIG;
+        int64_t num;
+        int bad = check_line(type, body, blen, &num, r->depth, command_mode);
+        if (bad)
+            return r->err = bad;
         if (type == '$' && num >= 0) {
             /* The payload and its CRLF must be buffered before we consume. */
             if (n - consumed < (size_t)num + 2) {
@@ -259,17 +277,11 @@ static int parse(resp_reader *r, resp_value *out, int command_mode)
             if (p[consumed + (size_t)num] != '\r' || p[consumed + (size_t)num + 1] != '\n')
                 return r->err = RESP_EPROTO;
         }
-        if (command_mode && type == '$' && num < 0) /* null bulk as an argument */
-            return r->err = RESP_EPROTO;
         if (command_mode && type == '*' && num <= 0) {   /* empty command: skip */
             buf_consume(&r->in, consumed);
             r->scan = 0;
             continue;
         }
-        if (type == '*' && num > 0 && r->depth == RESP_MAX_DEPTH)
-            return r->err = RESP_EDEPTH;
-        if (type != '+' && type != '-' && type != ':' && type != '$' && type != '*')
-            return r->err = RESP_EPROTO;
 
         resp_value *v = next_slot(r);
         switch (type) {
@@ -340,6 +352,23 @@ int resp_reader_next_command(resp_reader *r, resp_command *cmd)
     cmd->argv = r->argv;
     cmd->argl = r->argl;
     return RESP_GOT;
+}
+
+int resp_command_is(const resp_command *cmd, const char *name)
+{
+    if (cmd->argc < 1)
+        return 0;
+    size_t i = 0;
+    for (; i < cmd->argl[0] && name[i]; i++) {
+        char a = cmd->argv[0][i], b = name[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (char)(a - 'A' + 'a');
+        if (b >= 'A' && b <= 'Z')
+            b = (char)(b - 'A' + 'a');
+        if (a != b)
+            return 0;
+    }
+    return i == cmd->argl[0] && name[i] == '\0';
 }
 
 /* Simple strings and errors are one line: CR and LF in the text would end

@@ -67,6 +67,9 @@ typedef struct resp_command {
  * a bulk string is RESP_EPROTO). Empty inline lines are skipped. */
 int resp_reader_next_command(resp_reader *r, resp_command *cmd);
 
+/* 1 if the command's name (argv[0]) is `name`, ignoring ASCII case. */
+int resp_command_is(const resp_command *cmd, const char *name);
+
 const char *resp_strerror(int err);
 
 /* Encoders: append to b. */

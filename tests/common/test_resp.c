@@ -148,6 +148,10 @@ static void test_inline_commands(void **state)
     assert_string_equal(c.argv[3], "a b");
     assert_int_equal(resp_reader_next_command(r, &c), RESP_GOT);
     assert_int_equal(c.argc, 2);
+    assert_true(resp_command_is(&c, "get"));
+    assert_true(resp_command_is(&c, "GET"));
+    assert_false(resp_command_is(&c, "GE"));
+    assert_false(resp_command_is(&c, "GETX"));
     assert_int_equal(resp_reader_next_command(r, &c), RESP_NEED_MORE);
     resp_reader_free(r);
     assert_int_equal(command_of("SET k \"open\r\n"), RESP_EPROTO);

@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <cmocka.h>
@@ -35,51 +34,46 @@ static resp_ticket tickets[64];
 static uint64_t conn_ids[64];
 static int nticket, nconnid, closes;
 
-static int is(const resp_command *cmd, const char *name)
-{
-    return strcasecmp(cmd->argv[0], name) == 0;
-}
-
 static void handle(resp_conn *c, resp_command *cmd, void *arg)
 {
     (void)arg;
     buf *out = resp_conn_out(c);
-    if (is(cmd, "PING")) {
+    if (resp_command_is(cmd, "PING")) {
         resp_put_simple(out, "PONG");
-    } else if (is(cmd, "ECHO") && cmd->argc == 2) {
+    } else if (resp_command_is(cmd, "ECHO") && cmd->argc == 2) {
         resp_put_bulk(out, cmd->argv[1], cmd->argl[1]);
-    } else if (is(cmd, "DEFER")) {
+    } else if (resp_command_is(cmd, "DEFER")) {
         tickets[nticket++] = resp_conn_defer(c);
-    } else if (is(cmd, "RELEASE") && cmd->argc == 3) {
+    } else if (resp_command_is(cmd, "RELEASE") && cmd->argc == 3) {
         char reply[64];
         int n = snprintf(reply, sizeof reply, "+%s\r\n", cmd->argv[2]);
         resp_put_int(out, resp_server_reply_ticket(srv, tickets[atoi(cmd->argv[1])], reply, (size_t)n));
-    } else if (is(cmd, "DEFERC")) {
+    } else if (resp_command_is(cmd, "DEFERC")) {
         resp_conn_defer(c);
         conn_ids[nconnid++] = resp_conn_id(c);
-    } else if (is(cmd, "RELEASEC") && cmd->argc == 3) {
+    } else if (resp_command_is(cmd, "RELEASEC") && cmd->argc == 3) {
         char reply[64];
         int n = snprintf(reply, sizeof reply, "+%s\r\n", cmd->argv[2]);
         resp_put_int(out, resp_server_reply(srv, conn_ids[atoi(cmd->argv[1])], reply, (size_t)n));
-    } else if (is(cmd, "QUIT")) {
+    } else if (resp_command_is(cmd, "QUIT")) {
         resp_put_simple(out, "OK");
         resp_conn_close(c);
-    } else if (is(cmd, "SETMODE") && cmd->argc == 2) {
+    } else if (resp_command_is(cmd, "SETMODE") && cmd->argc == 2) {
         free(resp_conn_data(c));
         resp_conn_set_data(c, strdup(cmd->argv[1]));
         resp_put_simple(out, "OK");
-    } else if (is(cmd, "GETMODE")) {
+    } else if (resp_command_is(cmd, "GETMODE")) {
         if (resp_conn_data(c))
             resp_put_cstr(out, resp_conn_data(c));
         else
             resp_put_nil(out);
-    } else if (is(cmd, "NTICKETS")) {
+    } else if (resp_command_is(cmd, "NTICKETS")) {
         resp_put_int(out, nticket);
-    } else if (is(cmd, "NCONNIDS")) {
+    } else if (resp_command_is(cmd, "NCONNIDS")) {
         resp_put_int(out, nconnid);
-    } else if (is(cmd, "CLOSES")) {
+    } else if (resp_command_is(cmd, "CLOSES")) {
         resp_put_int(out, closes);
-    } else if (is(cmd, "BIG") && cmd->argc == 3) {
+    } else if (resp_command_is(cmd, "BIG") && cmd->argc == 3) {
         /* A reply of n bytes starting with the tag: big output from small input. */
         size_t n = (size_t)atol(cmd->argv[1]);
         buf_printf(out, "$%zu\r\n", n);
@@ -88,7 +82,7 @@ static void handle(resp_conn *c, resp_command *cmd, void *arg)
         memcpy(p, cmd->argv[2], cmd->argl[2] < n ? cmd->argl[2] : n);
         buf_commit(out, n);
         buf_puts(out, "\r\n");
-    } else if (is(cmd, "NOREPLY")) {
+    } else if (resp_command_is(cmd, "NOREPLY")) {
         /* forgets to reply: the server must still answer in order */
     } else {
         resp_put_error(out, "ERR unknown command '%s'", cmd->argv[0]);

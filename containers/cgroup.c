@@ -29,18 +29,25 @@ static int cgroup_write(const char *dir, const char *file, const char *text)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
+/* Reads a small control file into buf (NUL-terminated); its length, or 0. */
+static size_t cgroup_read(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    buf[0] = '\0';
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, cap - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
+    return n > 0 ? (size_t)n : 0;
+}
+
 /* 1 if file `path` contains word `w` (space separated). */
 static int cgroup_has_word(const char *path, const char *w)
 {
     char buf[512];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (cgroup_read(path, buf, sizeof buf) == 0)
         return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
     for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
         if (strcmp(tok, w) == 0)
             return 1;
@@ -132,15 +139,9 @@ int cgroup_add(const char *path, pid_t pid, char *err, size_t errlen)
 static int cgroup_kill_members(const char *path)
 {
     char file[512], buf[4096];
+    int killed = 0;
     snprintf(file, sizeof file, "%s/cgroup.procs", path);
-    int fd = open(file, O_RDONLY | O_CLOEXEC), killed = 0;
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
+    cgroup_read(file, buf, sizeof buf);
     for (char *tok = strtok(buf, "\n"); tok; tok = strtok(NULL, "\n")) {
         pid_t pid = (pid_t)atoi(tok);
         if (pid > 0 && kill(pid, SIGKILL) == 0)

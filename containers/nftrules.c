@@ -35,37 +35,41 @@ int nftrules_for_host(const nftrules_state *s, int to, nftrules_spec *out, int m
     return n;
 }
 
-/* Loads `len` bytes at `offset` of header `base` into register 1 and
- * compares them for equality with `data`. */
-static int nftrules_match(struct nftnl_rule *r, uint32_t base, uint32_t offset, const void *data,
-                          uint32_t len)
-{
-    struct nftnl_expr *load = nftnl_expr_alloc("payload"), *cmp = nftnl_expr_alloc("cmp");
-    if (load == NULL || cmp == NULL) {
-        nftnl_expr_free(load);
-        nftnl_expr_free(cmp);
-        return -1;
-    }
-    nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-    nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_BASE, base);
-    nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
-    nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_LEN, len);
-    nftnl_rule_add_expr(r, load);
-    nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-    nftnl_expr_set_u32(cmp, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-    nftnl_expr_set(cmp, NFTNL_EXPR_CMP_DATA, data, len);
-    nftnl_rule_add_expr(r, cmp);
-    return 0;
-}
-
-/* Appends `name` (an expression without attributes, or configured by the
- * caller) and reports allocation failure. */
+/* Appends a new expression `name` for the caller to configure; NULL if
+ * out of memory. */
 static struct nftnl_expr *nftrules_add(struct nftnl_rule *r, const char *name)
 {
     struct nftnl_expr *e = nftnl_expr_alloc(name);
     if (e != NULL)
         nftnl_rule_add_expr(r, e);
     return e;
+}
+
+/* Appends "register 1 <op> data". */
+static int nftrules_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+    struct nftnl_expr *e = nftrules_add(r, "cmp");
+    if (e == NULL)
+        return -1;
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+    nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+    nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+    return 0;
+}
+
+/* Loads `len` bytes at `offset` of header `base` into register 1 and
+ * compares them for equality with `data`. */
+static int nftrules_match(struct nftnl_rule *r, uint32_t base, uint32_t offset, const void *data,
+                          uint32_t len)
+{
+    struct nftnl_expr *load = nftrules_add(r, "payload");
+    if (load == NULL)
+        return -1;
+    nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+    nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_BASE, base);
+    nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+    nftnl_expr_set_u32(load, NFTNL_EXPR_PAYLOAD_LEN, len);
+    return nftrules_cmp(r, NFT_CMP_EQ, data, len);
 }
 
 struct nftnl_rule *nftrules_build(const char *table, const nftrules_spec *spec)
@@ -89,12 +93,8 @@ struct nftnl_rule *nftrules_build(const char *table, const nftrules_spec *spec)
             goto fail;
         nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_L4PROTO);
         nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
-        e = nftrules_add(r, "cmp");
-        if (e == NULL)
+        if (nftrules_cmp(r, NFT_CMP_EQ, &proto, 1) != 0)
             goto fail;
-        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
-        nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &proto, 1);
         /* The source port is the first 2 bytes of both UDP and TCP headers. */
         if (nftrules_match(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, &sport, 2) != 0)
             goto fail;
@@ -119,12 +119,8 @@ struct nftnl_rule *nftrules_build(const char *table, const nftrules_spec *spec)
         nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
         nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 4);
         nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 4);
-        e = nftrules_add(r, "cmp");
-        if (e == NULL)
+        if (nftrules_cmp(r, NFT_CMP_LT, &bound, sizeof bound) != 0)
             goto fail;
-        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-        nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_LT);
-        nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, &bound, sizeof bound);
     }
     /* A counter, so `nft list table ip <net>` shows what each rule dropped. */
     if (nftrules_add(r, "counter") == NULL)

@@ -223,6 +223,17 @@ out:
     return rc;
 }
 
+/* Frees what sup_start allocated and zeroes p. */
+static void sup_release(sup_proc *p)
+{
+    if (p->netns_fd >= 0)
+        close(p->netns_fd);
+    free(p->copy);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    memset(p, 0, sizeof *p);
+}
+
 int sup_start(sup_proc *p, const sup_spec *spec, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
@@ -251,12 +262,7 @@ int sup_start(sup_proc *p, const sup_spec *spec, char *err, size_t errlen)
     cleanup_track_proc(p);
     return 0;
 fail:
-    if (p->netns_fd >= 0)
-        close(p->netns_fd);
-    free(p->copy);
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->mu);
-    memset(p, 0, sizeof *p);
+    sup_release(p);
     return -1;
 }
 
@@ -500,10 +506,5 @@ void sup_free(sup_proc *p)
     cleanup_untrack_proc(p);
     if (p->cgroup[0])
         cgroup_remove(p->cgroup);
-    if (p->netns_fd >= 0)
-        close(p->netns_fd);
-    free(p->copy);
-    pthread_cond_destroy(&p->cv);
-    pthread_mutex_destroy(&p->mu);
-    memset(p, 0, sizeof *p);
+    sup_release(p);
 }

@@ -188,15 +188,20 @@ static void test_terminate_grace(void **state)
     sup_free(&stubborn);
 }
 
-static void read_file(const char *name, char *buf, size_t cap)
+static void read_path(const char *path, char *buf, size_t cap)
 {
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
     int fd = open(path, O_RDONLY);
     assert_true(fd >= 0);
     ssize_t n = read(fd, buf, cap - 1);
     close(fd);
     buf[n > 0 ? n : 0] = '\0';
+}
+
+static void read_file(const char *name, char *buf, size_t cap)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    read_path(path, buf, cap);
 }
 
 static void test_environment_logs_and_hostname(void **state)
@@ -304,18 +309,11 @@ static void test_slow_with_cgroup(void **state)
     assert_false(p.duty_running);
     /* The quota is in the kernel and the process is in the cgroup. */
     snprintf(file, sizeof file, "%s/%s", p.cgroup, p.cg_kind == CGROUP_V1 ? "cpu.cfs_quota_us" : "cpu.max");
-    int fd = open(file, O_RDONLY);
-    assert_true(fd >= 0);
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = '\0';
+    read_path(file, buf, sizeof buf);
     assert_int_equal(atoi(buf), 20000);
     char procs[4096], want[32];
     snprintf(file, sizeof file, "%s/cgroup.procs", p.cgroup);
-    fd = open(file, O_RDONLY);
-    n = read(fd, procs, sizeof procs - 1);
-    close(fd);
-    procs[n > 0 ? n : 0] = '\0';
+    read_path(file, procs, sizeof procs);
     snprintf(want, sizeof want, "%d\n", (int)p.pid);
     assert_non_null(strstr(procs, want));
     /* Behaviour: a 20% quota never lets it use half a CPU (an upper bound
@@ -323,10 +321,7 @@ static void test_slow_with_cgroup(void **state)
     assert_true(cpu_over(p.pid, 1000) < 0.5);
     /* A restart lands in the same cgroup. */
     assert_int_equal(sup_restart(&p, err, sizeof err), 0);
-    fd = open(file, O_RDONLY);
-    n = read(fd, procs, sizeof procs - 1);
-    close(fd);
-    procs[n > 0 ? n : 0] = '\0';
+    read_path(file, procs, sizeof procs);
     snprintf(want, sizeof want, "%d\n", (int)p.pid);
     assert_non_null(strstr(procs, want));
     /* Full speed again, then freeing removes the cgroup. */

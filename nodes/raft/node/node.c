@@ -251,8 +251,11 @@ static void trace_events(node *n, const raft_out *o)
             node_trace_vote(&n->trace, ev->peer, ev->term);
             break;
         case RAFT_EV_COMMIT: {
+            /* Without the entry there is no hash to compare: say nothing
+             * rather than a hash that would look like a different entry. */
             const raft_entry *e = raft_entry_at(n->r, ev->index);
-            node_trace_commit(&n->trace, ev->index, ev->term, e ? node_entry_hash(e) : 0);
+            if (e)
+                node_trace_commit(&n->trace, ev->index, ev->term, node_entry_hash(e));
             break;
         }
         case RAFT_EV_SNAPSHOT:

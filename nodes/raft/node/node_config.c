@@ -178,6 +178,8 @@ static int node_config_option(node_config *c, int opt, const char *v, int *have,
             return errf(err, errlen, "%s: %s", opt == OPT_ELECTION ? "--election-timeout" : "--heartbeat",
                         perr[0] ? perr : "must be between 1ms and 60s");
         *(opt == OPT_ELECTION ? &c->election_timeout_ns : &c->heartbeat_ns) = d;
+        if (opt == OPT_HEARTBEAT)
+            have[3] = 1;
         return 0;
     }
     case OPT_LOGLEVEL:
@@ -201,7 +203,7 @@ int node_config_parse(node_config *c, int argc, char **argv, char *err, size_t e
     c->election_timeout_ns = 300000000ull;
     c->heartbeat_ns = 50000000ull;
     c->log_level = LOG_LEVEL_INFO;
-    int have[3] = {0, 0, 0};
+    int have[4] = {0, 0, 0, 0};
     optind = 1;
     opterr = 0;
     int opt;
@@ -221,6 +223,10 @@ int node_config_parse(node_config *c, int argc, char **argv, char *err, size_t e
         return errf(err, errlen, "unexpected argument '%s' (see --help)", argv[optind]);
     if (!have[0] || !have[1] || !have[2])
         return errf(err, errlen, "--id, --listen and --client are required (see --help)");
+    /* Without --heartbeat, a short election timeout gets a heartbeat of a
+     * sixth of it (the default 50ms would not fit). */
+    if (!have[3] && c->heartbeat_ns * 6 > c->election_timeout_ns)
+        c->heartbeat_ns = c->election_timeout_ns / 6;
     if (c->heartbeat_ns * 2 > c->election_timeout_ns)
         return errf(err, errlen, "--heartbeat must be at most half of --election-timeout");
     node_member *self = &c->members[c->id];

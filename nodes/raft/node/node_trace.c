@@ -30,7 +30,8 @@ static void trace_emit(node_trace *t, const char *kind, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(fields, sizeof fields, fmt, ap);
     va_end(ap);
-    trace_event(t->t, kind, "%s", fields);
+    /* "event" repeats "kind" for readers written against that name. */
+    trace_event(t->t, kind, "\"event\":\"%s\",%s", kind, fields);
     t->events++;
 }
 

@@ -2,13 +2,13 @@
 #define _GNU_SOURCE
 #include "node_config.h"
 
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/errf.h"
+#include "common/net.h"
 #include "common/parse.h"
 
 void node_config_usage(FILE *out)
@@ -41,27 +41,7 @@ void node_config_usage(FILE *out)
 
 int node_parse_addr(const char *s, struct sockaddr_in *out, char *err, size_t errlen)
 {
-    const char *colon = strrchr(s, ':');
-    if (!colon || colon == s)
-        return errf(err, errlen, "expected HOST:PORT, got '%s'", s);
-    char host[64];
-    size_t hl = (size_t)(colon - s);
-    if (hl >= sizeof host)
-        return errf(err, errlen, "host too long in '%s'", s);
-    memcpy(host, s, hl);
-    host[hl] = 0;
-    int64_t port;
-    char perr[128];
-    if (parse_int64(colon + 1, 1, 65535, &port, perr, sizeof perr) < 0)
-        return errf(err, errlen, "bad port in '%s': %s", s, perr);
-    memset(out, 0, sizeof *out);
-    out->sin_family = AF_INET;
-    out->sin_port = htons((uint16_t)port);
-    if (strcmp(host, "localhost") == 0)
-        strcpy(host, "127.0.0.1");
-    if (inet_pton(AF_INET, host, &out->sin_addr) != 1)
-        return errf(err, errlen, "bad IPv4 address '%s' in '%s'", host, s);
-    return 0;
+    return net_parse_addr(s, out, err, errlen);
 }
 
 /* "ID=HOST:PORT" -> id and the address text after '='. */

@@ -50,7 +50,7 @@ typedef struct node_config {
 int node_config_parse(node_config *c, int argc, char **argv, char *err, size_t errlen);
 void node_config_usage(FILE *out);
 
-/* Parse "HOST:PORT" (IPv4 dotted quad or "localhost"). Returns 0 or -1. */
+/* Parse "HOST:PORT" (common/net.h rules). Returns 0 or -1. */
 int node_parse_addr(const char *s, struct sockaddr_in *out, char *err, size_t errlen);
 
 #endif

@@ -3,12 +3,12 @@
 #include "node_net.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/errf.h"
+#include "common/net.h"
 
 int node_net_open(node_net *n, const node_config *cfg, char *err, size_t errlen)
 {
@@ -23,20 +23,10 @@ int node_net_open(node_net *n, const node_config *cfg, char *err, size_t errlen)
             return errf(err, errlen, "--key %s: %s", cfg->key_file, kerr);
         n->has_key = 1;
     }
-    n->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    char nerr[256];
+    n->fd = net_udp_bind_addr(&cfg->listen, nerr, sizeof nerr);
     if (n->fd < 0)
-        return errf(err, errlen, "socket: %s", strerror(errno));
-    /* Bigger buffers: a leader's burst of AppendEntries to a slow peer
-     * should not be dropped by the kernel before the peer reads it. */
-    int sz = 4 << 20;
-    setsockopt(n->fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-    setsockopt(n->fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
-    if (bind(n->fd, (const struct sockaddr *)&cfg->listen, sizeof cfg->listen) < 0) {
-        int e = errno;
-        close(n->fd);
-        n->fd = -1;
-        return errf(err, errlen, "bind UDP --listen: %s", strerror(e));
-    }
+        return errf(err, errlen, "--listen: %s", nerr);
     return 0;
 }
 

@@ -26,6 +26,12 @@ static pthread_mutex_t cleanup_mu = PTHREAD_MUTEX_INITIALIZER;
 static void cleanup_put(void *volatile *slots, int n, void *item, void *match)
 {
     pthread_mutex_lock(&cleanup_mu);
+    for (int i = 0; i < n && item != NULL; i++) {
+        if (slots[i] == item) {                 /* tracked already */
+            pthread_mutex_unlock(&cleanup_mu);
+            return;
+        }
+    }
     for (int i = 0; i < n; i++) {
         if (slots[i] == match) {
             slots[i] = item;

@@ -181,6 +181,7 @@ static void test_terminate_grace(void **state)
     assert_int_equal(sup_terminate(&stubborn, 200), 1);
     assert_true(WIFSIGNALED(stubborn.status) && WTERMSIG(stubborn.status) == SIGKILL);
     /* A paused process still gets its grace period (SIGCONT follows SIGTERM). */
+    sup_free(&polite);
     start(&polite, a1, 2, NULL);
     assert_int_equal(sup_pause(&polite), 0);
     assert_int_equal(sup_terminate(&polite, 2000), 0);

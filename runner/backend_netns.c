@@ -1,8 +1,8 @@
 /* backend_netns.c: the realistic backend (root): one network namespace per
  * host from containers/hosts (hub + nodes on a bridge, 10.77.S.0/24), each
  * process started inside its host's namespace (setns in the child before
- * exec). Kernel-level cuts come from the containers' nftables rules when
- * that piece is linked; otherwise cut() declines and the proxy cuts. */
+ * exec). Kernel-level cuts are containers/partition's nftables rules in
+ * the receiving node's namespace. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -18,9 +18,11 @@
 
 #ifdef RIFTLAB_HAVE_CONTAINERS
 #include "containers/hosts.h"
+#include "containers/partition.h"
 
 typedef struct netns_impl {
     hosts_net net;
+    partition *part;
     int is_up;
     char addr[BACKEND_MAX_HOSTS][20];
 } netns_impl;
@@ -37,6 +39,11 @@ static int ns_up(backend *b, int nodes, char *err, size_t errlen)
     if (hosts_up(&m->net, b->prefix, nodes, 0, err, errlen) < 0)
         return -1;
     m->is_up = 1;
+    m->part = partition_new(&m->net);
+    if (!m->part) {
+        snprintf(err, errlen, "partition controller: out of memory");
+        return -1;
+    }
     for (int h = 0; h <= nodes && h < BACKEND_MAX_HOSTS; h++)
         naming_addr_text(hosts_addr(&m->net, h), m->addr[h], sizeof m->addr[h]);
     return 0;
@@ -47,6 +54,8 @@ static void ns_down(backend *b)
     netns_impl *m = b->impl;
     if (!m)
         return;
+    if (m->part)
+        partition_free(m->part);
     if (m->is_up) {
         char err[256];
         if (hosts_down(&m->net, err, sizeof err) < 0)
@@ -92,6 +101,19 @@ static pid_t ns_spawn(backend *b, int host, char *const argv[], const char *log_
     return pid;
 }
 
+static int ns_cut(backend *b, int from, int to, int port, char *err, size_t errlen)
+{
+    netns_impl *m = b->impl;
+    partition_set_proxy_port(m->part, from, (uint16_t)port);
+    return partition_cut(m->part, from, to, err, errlen);
+}
+
+static int ns_heal(backend *b, char *err, size_t errlen)
+{
+    netns_impl *m = b->impl;
+    return m && m->part ? partition_heal(m->part, err, errlen) : 0;
+}
+
 #else
 
 int backend_netns_available(void) { return 0; }
@@ -121,8 +143,6 @@ static pid_t ns_spawn(backend *b, int host, char *const argv[], const char *log_
     snprintf(err, errlen, "no netns backend");
     return -1;
 }
-#endif
-
 static int ns_cut(backend *b, int from, int to, int port, char *err, size_t errlen)
 {
     (void)b, (void)from, (void)to, (void)port;
@@ -135,6 +155,7 @@ static int ns_heal(backend *b, char *err, size_t errlen)
     (void)b, (void)err, (void)errlen;
     return 0;
 }
+#endif
 
 const backend_ops backend_netns_ops = {
     .name = "netns",

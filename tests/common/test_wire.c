@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,20 @@ static void test_round_trip(void **state)
     assert_int_equal(n, WIRE_HEADER_LEN + 5 + WIRE_TAG_LEN);
     assert_int_equal(wire_decode(d, (size_t)n, &h, &body, &key1, 0), WIRE_OK);
     assert_int_equal(h.flags, 0x10 | WIRE_FLAG_AUTH);
+    /* The tag is HMAC-SHA256's first 16 bytes (expected values computed
+     * independently with Python's hmac module), also when the cached
+     * context switches keys and back. */
+    static const uint8_t tag1[16] = {0x04, 0x92, 0xbc, 0x08, 0x11, 0x04, 0x21, 0x71,
+                                     0x64, 0x9e, 0xdf, 0xad, 0x37, 0x19, 0xdc, 0xfe};
+    static const uint8_t tag2[16] = {0xff, 0xa5, 0x5b, 0x49, 0xea, 0x6c, 0xe8, 0x33,
+                                     0x83, 0x39, 0x8f, 0xda, 0x24, 0x2a, 0xe6, 0x6a};
+    assert_memory_equal(d + n - 16, tag1, 16);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(make(d, sizeof d, "hello", &key2), n);
+        assert_memory_equal(d + n - 16, tag2, 16);
+        assert_int_equal(make(d, sizeof d, "hello", &key1), n);
+        assert_memory_equal(d + n - 16, tag1, 16);
+    }
     /* Without a key the tag is carried but not checked; the proxy peeks. */
     assert_int_equal(wire_decode(d, (size_t)n, &h, &body, NULL, 0), WIRE_OK);
     assert_int_equal(wire_peek(d, (size_t)n, &h), WIRE_OK);
@@ -175,6 +190,35 @@ static void test_encode_no_space(void **state)
     assert_string_equal(wire_strerror(WIRE_EBADTAG), "bad tag");
 }
 
+/* Threads with different keys each keep their own cached HMAC context. */
+static void *tag_worker(void *arg)
+{
+    wire_key k;
+    memset(k.bytes, (int)(intptr_t)arg, sizeof k.bytes);
+    uint8_t d[128];
+    wire_header h;
+    for (int i = 0; i < 2000; i++) {
+        int n = make(d, sizeof d, "payload", &k);
+        if (wire_decode(d, (size_t)n, &h, NULL, &k, 0) != WIRE_OK ||
+            wire_decode(d, (size_t)n, &h, NULL, i % 2 ? &key1 : &key2, 0) != WIRE_EBADTAG)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, tag_worker, (void *)(intptr_t)(10 + i)), 0);
+    for (int i = 0; i < 4; i++) {
+        void *rc;
+        pthread_join(th[i], &rc);
+        assert_null(rc);
+    }
+}
+
 static char tmpdir[64];
 
 static void write_file(const char *path, const void *data, size_t n, mode_t mode)
@@ -270,6 +314,7 @@ int main(void)
         cmocka_unit_test(test_tags),
         cmocka_unit_test(test_cluster),
         cmocka_unit_test(test_encode_no_space),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_key_files),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

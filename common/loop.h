@@ -40,9 +40,11 @@ int loop_cancel_timer(loop *l, uint64_t timer_id);
 /* Monotonic time in ns, refreshed once per loop iteration (cheap). */
 uint64_t loop_now(loop *l);
 
-/* Run until loop_stop(). Returns 0, or -1 if epoll failed. */
+/* Run until loop_stop() or loop_stop_async(). Returns 0, or -1 if epoll
+ * failed. The stop request is consumed, so loop_run can be called again. */
 int loop_run(loop *l);
-/* One iteration: wait at most timeout_ms (-1: until the next timer). */
+/* One iteration: wait at most timeout_ms (-1: until the next timer), then
+ * run the ready fd callbacks and the due timers. */
 int loop_run_once(loop *l, int timeout_ms);
 void loop_stop(loop *l);
 /* Async-signal-safe stop (writes to an eventfd the loop watches). */

@@ -43,7 +43,7 @@ int resp_client_read(resp_client *c, resp_value *out, uint64_t timeout_ns);
 /* Send one command and read its reply, within one timeout overall. */
 int resp_client_call(resp_client *c, resp_value *out, uint64_t timeout_ns,
                      int argc, const char *const *argv, const size_t *argl);
-/* resp_client_call with C-string arguments, ended by NULL:
+/* resp_client_call with C-string arguments (at most 64), ended by NULL:
  *     resp_client_callv(c, &v, timeout, "SET", "k", "1", NULL); */
 int resp_client_callv(resp_client *c, resp_value *out, uint64_t timeout_ns, ...)
     __attribute__((sentinel));

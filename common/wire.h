@@ -8,7 +8,8 @@
  * The proxy reads only the header (wire_peek); nodes decode and verify the
  * whole datagram (wire_decode). Decoding never reads outside the buffer it is
  * given, and every way a datagram can be malformed has its own error code,
- * so counters and tests can tell them apart. */
+ * so counters and tests can tell them apart. All functions are thread-safe
+ * (each thread caches its own HMAC context for the last key it used). */
 #ifndef RIFTLAB_WIRE_H
 #define RIFTLAB_WIRE_H
 
@@ -80,7 +81,8 @@ int wire_peek(const uint8_t *buf, size_t len, wire_header *h);
  * Refuses files readable by group or others (mode must be 0600 or stricter).
  * Returns 0, or -1 with a message in err. */
 int wire_key_load(const char *path, wire_key *key, char *err, size_t errlen);
-/* Create a fresh random key file with mode 0600 (hex). */
+/* Create a fresh random key file with mode 0600 (hex). Never overwrites:
+ * fails if path exists. */
 int wire_key_generate(const char *path, wire_key *key, char *err, size_t errlen);
 
 #endif

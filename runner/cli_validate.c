@@ -22,6 +22,7 @@ int cli_validate(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             printf("usage: riftlab validate [--quiet] [--print] SCENARIO.yaml ...\n"
+                   "       riftlab validate --default   (print the built-in scenario)\n"
                    "Checks each scenario (unknown keys, types, ranges, node names, options\n"
                    "that do not fit together) and prints every problem as file:line:col.\n"
                    "--print writes the scenario with every default filled in.\n"
@@ -34,6 +35,20 @@ int cli_validate(int argc, char **argv)
         }
         if (strcmp(argv[i], "--print") == 0) {
             print = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--default") == 0) {
+            /* The built-in scenario, with every default filled in. */
+            scenario s;
+            scn_errors e;
+            if (scenario_load_default(&s, &e) < 0) {
+                cli_print_errors(&e);
+                scn_errors_free(&e);
+                return RL_EXIT_HARNESS;
+            }
+            scenario_write_yaml(&s, stdout);
+            scenario_free(&s);
+            files++;
             continue;
         }
         if (argv[i][0] == '-' && argv[i][1]) {

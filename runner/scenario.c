@@ -186,9 +186,11 @@ void scenario_write_yaml(const scenario *s, FILE *f)
     put_quoted(f, s->name);
     fprintf(f, "\ndescription: ");
     put_quoted(f, s->description ? s->description : "");
-    fprintf(f, "\nseed: %" PRIu64 "\nsystem:\n  kind: %s\n  nodes: %d\n  read: %s\n"
+    if (s->has_seed)
+        fprintf(f, "\nseed: %" PRIu64, s->seed);
+    fprintf(f, "\nsystem:\n  kind: %s\n  nodes: %d\n  read: %s\n"
                "  auth: %s\n",
-            s->seed, scn_system_name(s->system.kind), s->system.nodes,
+            scn_system_name(s->system.kind), s->system.nodes,
             scn_read_name(s->system.read), s->system.auth ? "hmac" : "none");
     if (s->system.key_file) {
         fprintf(f, "  key-file: ");
@@ -207,8 +209,8 @@ void scenario_write_yaml(const scenario *s, FILE *f)
             scn_backend_name(s->network.backend), scn_partitions_name(s->network.partitions));
     put_links(f, &s->network.links, "    ");
     fprintf(f, "workload:\n  kind: %s\n  clients: %d\n  keys: %d\n"
-               "  mix: {read: %.17g, write: %.17g, cas: %.17g, delete: %.17g}\n"
-               "  rate: %.17g/s\n",
+               "  mix: {read: %.15g, write: %.15g, cas: %.15g, delete: %.15g}\n"
+               "  rate: %.15g/s\n",
             scn_workload_name(s->workload.kind), s->workload.clients, s->workload.keys,
             s->workload.mix_read, s->workload.mix_write, s->workload.mix_cas,
             s->workload.mix_delete, s->workload.rate);

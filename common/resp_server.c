@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "errf.h"
 #include "log.h"
 #include "net.h"
 
@@ -351,9 +352,9 @@ resp_server *resp_server_new(loop *l, const char *hostport, resp_handler_fn fn, 
     s->fn = fn;
     s->arg = arg;
     if (loop_add_fd(l, fd, LOOP_READ, on_accept, s) < 0) {
+        errf(err, errlen, "cannot watch the listening socket: %s", strerror(errno));
         close(fd);
         free(s);
-        snprintf(err, errlen, "cannot watch the listening socket: %s", strerror(errno));
         return NULL;
     }
     return s;

@@ -54,6 +54,20 @@ static int start3(void **state, int key)
 }
 
 static int setup(void **state) { return start3(state, 0); }
+
+/* Small snapshots, so the kill test also covers compaction and a restarted
+ * node catching up through InstallSnapshot. */
+static int setup_snap(void **state)
+{
+    (void)state;
+    rn_cluster_init(&C, 3, 0);
+    C.extra[0] = "--snapshot-entries=300";
+    if (rn_cluster_start(&C) < 0) {
+        rn_cluster_stop(&C);
+        return -1;
+    }
+    return 0;
+}
 static int setup_key(void **state) { return start3(state, 1); }
 
 static void assert_simple(const resp_value *v, const char *s)
@@ -381,6 +395,14 @@ static void test_kill_leader(void **state)
     }
     rn_close(&kc);
     assert_true(caught_up);
+    long long snaps = 0;
+    char role[32];
+    assert_int_equal(rn_status(&C, cur, role, sizeof role, NULL, "snapshots_taken", &snaps), 0);
+    assert_true(snaps > 0);
+    /* the leader compacted past what the restarted node had: it caught up
+     * from the leader's snapshot */
+    assert_int_equal(rn_status(&C, killed, role, sizeof role, NULL, "snapshots_installed", &snaps), 0);
+    assert_true(snaps > 0);
 }
 
 /* Every node killed with SIGKILL and restarted: acknowledged writes survive
@@ -530,7 +552,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_commands_and_redirect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consistency_modes, setup_key, teardown),
         cmocka_unit_test_setup_teardown(test_hmac_mismatch, setup_bad_key, teardown),
-        cmocka_unit_test_setup_teardown(test_kill_leader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kill_leader, setup_snap, teardown),
         cmocka_unit_test_setup_teardown(test_restart_all, setup, teardown),
         cmocka_unit_test(test_flags),
     };

@@ -478,6 +478,9 @@ int node_start(node *n, const node_config *cfg, loop *l)
     rc.lease_ns = rc.election_timeout_ns * 9 / 10;
     for (int i = 0; i < cfg->nbugs; i++)
         rc.bugs |= raft_bug_parse(cfg->bugs[i]);
+    rc.snapshot_threshold = cfg->snapshot_entries;
+    if (rc.snapshot_trailing > cfg->snapshot_entries / 2)
+        rc.snapshot_trailing = cfg->snapshot_entries / 2;
     n->trailing = rc.snapshot_trailing;
     n->r = raft_new(&rc, &info.boot, node_now(n), err, sizeof err);
     if (!n->r) {

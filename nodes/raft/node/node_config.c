@@ -33,6 +33,8 @@ void node_config_usage(FILE *out)
 "  --trace FILE             write trace events (JSON lines) to FILE\n"
 "  --election-timeout D     base election timeout (default 300ms; randomized up to 2x)\n"
 "  --heartbeat D            leader heartbeat interval (default 50ms)\n"
+"  --snapshot-entries N     take a snapshot (and compact the log) every N applied\n"
+"                           entries (default 4096; 0 never)\n"
 "  --log-level L            debug|info|warn|error|off (default info)\n"
 "  --bug NAME               enable a deliberate defect (repeatable): stale-read,\n"
 "                           commit-old-term, no-log-check, forget-vote, ack-before-fsync\n"
@@ -74,7 +76,8 @@ static int set_path(char *dst, size_t cap, const char *flag, const char *v, char
 }
 
 enum { OPT_ID = 256, OPT_LISTEN, OPT_CLIENT, OPT_PEER, OPT_PEER_CLIENT, OPT_CLUSTER, OPT_DATA,
-       OPT_KEY, OPT_FSYNC, OPT_TRACE, OPT_ELECTION, OPT_HEARTBEAT, OPT_LOGLEVEL, OPT_BUG };
+       OPT_KEY, OPT_FSYNC, OPT_TRACE, OPT_ELECTION, OPT_HEARTBEAT, OPT_LOGLEVEL, OPT_BUG,
+       OPT_SNAPSHOT };
 
 static const struct option node_options[] = {
     {"id", required_argument, NULL, OPT_ID},
@@ -91,6 +94,7 @@ static const struct option node_options[] = {
     {"heartbeat", required_argument, NULL, OPT_HEARTBEAT},
     {"log-level", required_argument, NULL, OPT_LOGLEVEL},
     {"bug", required_argument, NULL, OPT_BUG},
+    {"snapshot-entries", required_argument, NULL, OPT_SNAPSHOT},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -162,6 +166,11 @@ static int node_config_option(node_config *c, int opt, const char *v, int *have,
             have[3] = 1;
         return 0;
     }
+    case OPT_SNAPSHOT:
+        if (parse_int64(v, 0, 1 << 30, &n, perr, sizeof perr) < 0)
+            return errf(err, errlen, "--snapshot-entries: %s", perr);
+        c->snapshot_entries = (uint64_t)n;
+        return 0;
     case OPT_LOGLEVEL:
         if (log_level_parse(v, &c->log_level) < 0)
             return errf(err, errlen, "--log-level: expected debug|info|warn|error|off, got '%s'", v);
@@ -183,6 +192,7 @@ int node_config_parse(node_config *c, int argc, char **argv, char *err, size_t e
     c->election_timeout_ns = 300000000ull;
     c->heartbeat_ns = 50000000ull;
     c->log_level = LOG_LEVEL_INFO;
+    c->snapshot_entries = 4096;
     int have[4] = {0, 0, 0, 0};
     optind = 1;
     opterr = 0;

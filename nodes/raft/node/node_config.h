@@ -40,6 +40,7 @@ typedef struct node_config {
     char trace_file[512];            /* "" = no trace */
     uint64_t election_timeout_ns;
     uint64_t heartbeat_ns;
+    uint64_t snapshot_entries;       /* snapshot when this many entries follow the last one */
     enum log_level log_level;
     const char *bugs[NODE_MAX_BUGS];
     int nbugs;

@@ -42,8 +42,10 @@ int registry_parse(const char *text, size_t len, registry_rec *rec)
     memcpy(rec->net, net, sizeof net);
     while (p < end) {
         const char *eol = memchr(p, '\n', (size_t)(end - p));
+        /* Writers only ever add whole lines; a last line without its
+         * newline is an append in progress, read as not there yet. */
         if (eol == NULL)
-            eol = end;
+            break;
         unsigned long long a = 0, b = 0;
         size_t n = (size_t)(eol - p);
         if (n >= 6 && memcmp(p, "owner ", 6) == 0) {
@@ -68,15 +70,20 @@ int registry_parse(const char *text, size_t len, registry_rec *rec)
                 return -1;
             if (registry_number(&p, eol, &b) != 0)
                 b = 0;                          /* a proc line may lack the start time */
-            if (rec->nprocs >= REGISTRY_MAX_PROCS)
-                return -1;
+            /* A long run restarts processes many times: keep the newest
+             * REGISTRY_MAX_PROCS (the older ones are dead by then), never
+             * fail, or a live run's record would look corrupt to clean. */
+            if (rec->nprocs == REGISTRY_MAX_PROCS) {
+                memmove(rec->procs, rec->procs + 1, sizeof rec->procs[0] * (REGISTRY_MAX_PROCS - 1));
+                rec->nprocs--;
+            }
             rec->procs[rec->nprocs].pid = (pid_t)a;
             rec->procs[rec->nprocs].start = b;
             rec->nprocs++;
         } else if (n != 0) {
             return -1;
         }
-        p = eol < end ? eol + 1 : end;
+        p = eol + 1;
     }
     return 0;
 }
@@ -156,17 +163,27 @@ int registry_write(const registry_rec *rec)
 int registry_read(const char *net, registry_rec *rec)
 {
     char path[128];
-    char text[64 + REGISTRY_MAX_PROCS * 40];
+    struct stat st;
     registry_path(net, "", path, sizeof path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    ssize_t n = read(fd, text, sizeof text);
-    close(fd);
-    if (n < 0)
+    /* The whole file: proc lines accumulate over a long run, and the
+     * newest ones (at the end) matter most. */
+    if (fstat(fd, &st) != 0 || st.st_size > REGISTRY_MAX_BYTES) {
+        close(fd);
         return -1;
-    snprintf(rec->net, sizeof rec->net, "%s", net);
-    return registry_parse(text, (size_t)n, rec);
+    }
+    char *text = malloc((size_t)st.st_size + 1);
+    ssize_t n = text ? read(fd, text, (size_t)st.st_size) : -1;
+    close(fd);
+    int rc = -1;
+    if (n >= 0) {
+        snprintf(rec->net, sizeof rec->net, "%s", net);
+        rc = registry_parse(text, (size_t)n, rec);
+    }
+    free(text);
+    return rc;
 }
 
 int registry_remove(const char *net)
@@ -182,6 +199,7 @@ int registry_add_proc(const char *net, pid_t pid)
 {
     char path[128], line[64];
     char state;
+    struct stat st;
     unsigned long long start = 0;
     registry_path(net, "", path, sizeof path);
     if (procstat_read(pid, &state, &start) != 0)
@@ -191,7 +209,16 @@ int registry_add_proc(const char *net, pid_t pid)
     if (fd < 0)
         return -1;
     ssize_t w = write(fd, line, (size_t)n);
+    int big = fstat(fd, &st) == 0 && st.st_size > REGISTRY_COMPACT_BYTES;
     close(fd);
+    if (big) {
+        /* Many restarts: rewrite the record with only the newest procs. */
+        registry_rec rec;
+        int lock = registry_lock();
+        if (lock >= 0 && registry_read(net, &rec) == 0)
+            registry_write(&rec);
+        registry_unlock(lock);
+    }
     return w == n ? 0 : -1;
 }
 

@@ -23,6 +23,8 @@
 
 #define REGISTRY_DIR       "/run/riftlab"
 #define REGISTRY_MAX_PROCS 256
+#define REGISTRY_MAX_BYTES (4 << 20)      /* a record larger than this is not riftlab's */
+#define REGISTRY_COMPACT_BYTES (32 << 10) /* add_proc rewrites a record past this size */
 
 typedef struct registry_proc {
     pid_t pid;
@@ -38,7 +40,9 @@ typedef struct registry_rec {
     registry_proc procs[REGISTRY_MAX_PROCS];
 } registry_rec;
 
-/* Pure: text <-> record. parse returns 0 or -1 (malformed or too many procs). */
+/* Pure: text <-> record. parse returns 0 or -1 (a malformed line). It keeps
+ * the newest REGISTRY_MAX_PROCS proc lines and ignores a last line that has
+ * no newline yet (an append in progress). */
 int registry_parse(const char *text, size_t len, registry_rec *rec);
 int registry_format(const registry_rec *rec, char *out, size_t cap);
 
@@ -50,7 +54,9 @@ void registry_unlock(int fd);
 int registry_write(const registry_rec *rec);
 int registry_read(const char *net, registry_rec *rec);
 int registry_remove(const char *net);
-/* Appends a proc line (O_APPEND, no lock needed: one short write). */
+/* Appends a proc line (O_APPEND, one short write, no lock needed); past
+ * REGISTRY_COMPACT_BYTES it rewrites the record, under the lock, with only
+ * the newest procs. */
 int registry_add_proc(const char *net, pid_t pid);
 /* Names of every recorded net; returns how many (at most max), -1 on error. */
 int registry_list(char (*names)[NAMING_NET_MAX + 1], int max);

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -283,6 +284,34 @@ static void test_sigterm_cleans_up_without_clean(void **state)
     assert_int_equal(access(record, F_OK), -1);
 }
 
+static void test_record_stays_readable_over_many_restarts(void **state)
+{
+    registry_rec rec;
+    char name[16], path[128];
+    struct stat st;
+    (void)state;
+    ctu_net_name(name, sizeof name, 'c');
+    memset(&rec, 0, sizeof rec);
+    snprintf(rec.net, sizeof rec.net, "%s", name);
+    registry_self(&rec.owner);
+    int lock = registry_lock();
+    assert_true(lock >= 0);
+    assert_int_equal(registry_write(&rec), 0);
+    registry_unlock(lock);
+    /* 3000 restarts' worth of proc lines. */
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(registry_add_proc(name, getpid()), 0);
+    snprintf(path, sizeof path, REGISTRY_DIR "/%s.run", name);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size <= REGISTRY_COMPACT_BYTES + 64);
+    assert_int_equal(registry_read(name, &rec), 0);
+    assert_int_equal(registry_owner_state(&rec), 1);      /* still a live run */
+    assert_int_equal(rec.nprocs, REGISTRY_MAX_PROCS);
+    lock = registry_lock();
+    registry_remove(name);
+    registry_unlock(lock);
+}
+
 static void test_cli_errors(void **state)
 {
     (void)state;
@@ -329,6 +358,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sigkill_then_clean, teardown),
         cmocka_unit_test_teardown(test_clean_spares_live_and_manual_nets, teardown),
         cmocka_unit_test_teardown(test_sigterm_cleans_up_without_clean, teardown),
+        cmocka_unit_test_teardown(test_record_stays_readable_over_many_restarts, teardown),
         cmocka_unit_test_teardown(test_cli_errors, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

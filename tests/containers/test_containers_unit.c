@@ -123,12 +123,27 @@ static void test_registry_rejects_garbage(void **state)
         memset(&r, 0, sizeof r);
         assert_int_equal(registry_parse(bad[i], strlen(bad[i]), &r), -1);
     }
-    /* More proc lines than a record holds. */
-    static char many[(REGISTRY_MAX_PROCS + 1) * 16];
-    size_t off = 0;
-    for (int i = 0; i <= REGISTRY_MAX_PROCS; i++)
+}
+
+static void test_registry_survives_long_runs_and_appends(void **state)
+{
+    registry_rec r;
+    (void)state;
+    /* More proc lines than a record holds: the newest are kept, never an error
+     * (an unreadable record would make a live run look dead to clean). */
+    static char many[(REGISTRY_MAX_PROCS + 10) * 24];
+    size_t off = (size_t)snprintf(many, sizeof many, "owner 1 1\nsubnet 1\nnodes 1\n");
+    for (int i = 0; i < REGISTRY_MAX_PROCS + 10; i++)
         off += (size_t)snprintf(many + off, sizeof many - off, "proc %d 1\n", i + 1);
-    assert_int_equal(registry_parse(many, off, &r), -1);
+    assert_int_equal(registry_parse(many, off, &r), 0);
+    assert_int_equal(r.nprocs, REGISTRY_MAX_PROCS);
+    assert_int_equal(r.procs[0].pid, 11);
+    assert_int_equal(r.procs[REGISTRY_MAX_PROCS - 1].pid, REGISTRY_MAX_PROCS + 10);
+    /* A half-written last line (an append in progress) is not there yet. */
+    const char *partial = "owner 5 6\nsubnet 2\nnodes 3\nproc 7 8\npro";
+    assert_int_equal(registry_parse(partial, strlen(partial), &r), 0);
+    assert_int_equal(r.owner.pid, 5);
+    assert_int_equal(r.nprocs, 1);
 }
 
 static void test_owner_states(void **state)
@@ -247,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_subnets_and_addresses),
         cmocka_unit_test(test_registry_round_trip),
         cmocka_unit_test(test_registry_rejects_garbage),
+        cmocka_unit_test(test_registry_survives_long_runs_and_appends),
         cmocka_unit_test(test_owner_states),
         cmocka_unit_test(test_procstat),
         cmocka_unit_test(test_rules_for_cuts),

@@ -287,7 +287,7 @@ static void test_sigterm_cleans_up_without_clean(void **state)
 static void test_record_stays_readable_over_many_restarts(void **state)
 {
     registry_rec rec;
-    char name[16], path[128];
+    char name[NAMING_NET_MAX + 1], path[128];
     struct stat st;
     (void)state;
     ctu_net_name(name, sizeof name, 'c');

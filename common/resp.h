@@ -19,7 +19,8 @@
 #define RESP_MAX_BULK     (8u << 20)  /* 8 MiB per bulk string */
 #define RESP_MAX_ELEMENTS (1u << 20)  /* elements per array */
 #define RESP_MAX_DEPTH    8           /* nesting of arrays */
-#define RESP_MAX_INLINE   (64u << 10) /* length of an inline command line */
+#define RESP_MAX_INLINE   (64u << 10) /* length of an inline command line, and of
+                                         any other line (simple strings, errors) */
 
 enum resp_type {
     RESP_SIMPLE, RESP_ERROR, RESP_INTEGER, RESP_BULK, RESP_ARRAY,

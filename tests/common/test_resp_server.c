@@ -202,6 +202,22 @@ static void wait_deferred(resp_client *b, const char *what, int n)
 
 static int deferred_so_far; /* DEFERs sent by earlier tests */
 
+/* Sends what a has queued, which holds n DEFERs, and waits (through b)
+ * until the server has taken them. */
+static void flush_deferred(resp_client *a, resp_client *b, int n)
+{
+    assert_int_equal(resp_client_flush(a, LONG), RESP_CLIENT_OK);
+    deferred_so_far += n;
+    wait_deferred(b, "NTICKETS", deferred_so_far);
+}
+
+/* Asserts that no reply reaches c within ms milliseconds. */
+static void expect_nothing(resp_client *c, uint64_t ms)
+{
+    resp_value v;
+    assert_int_equal(resp_client_read(c, &v, ms * MS), RESP_CLIENT_TIMEOUT);
+}
+
 static void test_deferred_order(void **state)
 {
     (void)state;
@@ -213,19 +229,16 @@ static void test_deferred_order(void **state)
     resp_client_append(a, 2, x, NULL);
     resp_client_append(a, 1, defer, NULL);
     resp_client_append(a, 2, y, NULL);
-    assert_int_equal(resp_client_flush(a, LONG), RESP_CLIENT_OK);
-    deferred_so_far += 2;
-    wait_deferred(b, "NTICKETS", deferred_so_far);
+    flush_deferred(a, b, 2);
     /* Nothing can leave while the first reply is pending: not "x". */
-    resp_value v;
-    assert_int_equal(resp_client_read(a, &v, 50 * MS), RESP_CLIENT_TIMEOUT);
+    expect_nothing(a, 50);
     /* Completing the second deferred reply first changes nothing yet. */
     char i0[16], i1[16];
     snprintf(i0, sizeof i0, "%d", t0);
     snprintf(i1, sizeof i1, "%d", t0 + 1);
     assert_int_equal(call_int(b, "RELEASE", i1, "second"), 0);
     assert_int_equal(call_int(b, "RELEASE", i1, "again"), -1);  /* filled already */
-    assert_int_equal(resp_client_read(a, &v, 50 * MS), RESP_CLIENT_TIMEOUT);
+    expect_nothing(a, 50);
     assert_int_equal(call_int(b, "RELEASE", i0, "first"), 0);
     expect_text(a, "first");
     expect_text(a, "x");
@@ -256,12 +269,9 @@ static void test_reply_to_closed_connection(void **state)
     int before = (int)call_int(b, "CLOSES", NULL, NULL);
     const char *defer[] = {"DEFER"};
     resp_client_append(a, 1, defer, NULL);
-    assert_int_equal(resp_client_flush(a, LONG), RESP_CLIENT_OK);
-    deferred_so_far += 1;
-    wait_deferred(b, "NTICKETS", deferred_so_far);
+    flush_deferred(a, b, 1);
     /* The client gives up: a timeout, not an error. */
-    resp_value v;
-    assert_int_equal(resp_client_read(a, &v, 30 * MS), RESP_CLIENT_TIMEOUT);
+    expect_nothing(a, 30);
     resp_client_close(a);
     /* A pending deferred reply keeps the connection open after the peer's
      * EOF (a half-closed client may still want it); the reply then fails
@@ -373,9 +383,7 @@ static void test_reset_while_paused(void **state)
     resp_client_append(a, 1, defer, NULL);
     for (int i = 0; i < RESP_SERVER_MAX_SLOTS + 100; i++)
         resp_client_append(a, 1, ping, NULL);
-    assert_int_equal(resp_client_flush(a, LONG), RESP_CLIENT_OK);
-    deferred_so_far += 1;
-    wait_deferred(b, "NTICKETS", deferred_so_far);
+    flush_deferred(a, b, 1);
     struct timespec ts = {0, 50000000}; /* let the server reach its limit */
     nanosleep(&ts, NULL);
     struct linger lg = {1, 0};

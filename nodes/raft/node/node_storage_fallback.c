@@ -211,7 +211,7 @@ static int load(raft_storage *s, raft_storage_info *info, char *err, size_t errl
     info->boot.snap_term = s->snap_term;
     info->boot.snap_data = s->snap;
     info->boot.snap_len = s->snap_len;
-    info->boot.entries = s->e + skip;
+    info->boot.entries = s->n ? s->e + skip : NULL;
     info->boot.n_entries = s->n - skip;
     return 0;
 }
@@ -338,7 +338,7 @@ int raft_storage_save_snapshot(raft_storage *s, raft_index index, raft_term term
     /* Rewrite the log with what is kept (all of it goes when the snapshot
      * is not ours: an installed leader snapshot). */
     size_t from = have ? drop : s->n;
-    raft_entry *keep = s->e + from;
+    raft_entry *keep = s->n ? s->e + from : NULL;
     size_t nkeep = s->n - from;
     char tmp[600], path[600];
     snprintf(tmp, sizeof tmp, "%s/log.tmp", s->dir);

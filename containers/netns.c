@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,12 +18,17 @@
  * mount namespace would be invisible to `ip netns exec`). */
 static int netns_rundir_ready(char *err, size_t errlen)
 {
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
     static int ready;
-    if (ready)
+    int rc = -1;
+    pthread_mutex_lock(&mu);
+    if (ready) {
+        pthread_mutex_unlock(&mu);
         return 0;
+    }
     if (mkdir(NETNS_RUN_DIR, 0755) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "mkdir %s: %s", NETNS_RUN_DIR, strerror(errno));
-        return -1;
+        goto out;
     }
     /* MS_SHARED succeeds only on a mount point; the first time /run/netns
      * is a plain directory, so bind it onto itself and retry. */
@@ -31,11 +37,14 @@ static int netns_rundir_ready(char *err, size_t errlen)
             mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) != 0 ||
             mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) != 0) {
             snprintf(err, errlen, "make %s a shared mount: %s", NETNS_RUN_DIR, strerror(errno));
-            return -1;
+            goto out;
         }
     }
     ready = 1;
-    return 0;
+    rc = 0;
+out:
+    pthread_mutex_unlock(&mu);
+    return rc;
 }
 
 int netns_create(const char *name, int *fd, char *err, size_t errlen)

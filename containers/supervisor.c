@@ -429,31 +429,45 @@ static void *sup_duty_main(void *arg)
     return NULL;
 }
 
-static int sup_apply_slow(sup_proc *p, enum sup_slow_mode mode, char *err, size_t errlen)
+/* Puts the process under a cgroup quota of p->cpu: 0, or -1 with a reason. */
+static int sup_cgroup_slow(sup_proc *p, char *err, size_t errlen)
 {
     char leaf[128];
+    if (p->cg_kind == CGROUP_NONE) {
+        enum cgroup_kind kind = cgroup_detect();
+        if (kind == CGROUP_NONE) {
+            snprintf(err, errlen, "no cgroup cpu controller (v1 cpu or v2 cpu.max)");
+            return -1;
+        }
+        snprintf(leaf, sizeof leaf, "%s-%s", p->spec.run ? p->spec.run : "rl",
+                 p->spec.name ? p->spec.name : "proc");
+        if (cgroup_create(kind, leaf, p->cgroup, sizeof p->cgroup, err, errlen) != 0)
+            return -1;
+        p->cg_kind = kind;
+    }
+    if (cgroup_set_quota(p->cg_kind, p->cgroup, p->cpu, err, errlen) != 0 ||
+        cgroup_add(p->cgroup, p->pid, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+static int sup_apply_slow(sup_proc *p, enum sup_slow_mode mode, char *err, size_t errlen)
+{
     if (p->cpu >= 1.0) {
         sup_duty_stop(p);
         if (p->cg_kind != CGROUP_NONE)
             return cgroup_set_quota(p->cg_kind, p->cgroup, 1.0, err, errlen);
         return 0;
     }
-    if (mode != SUP_SLOW_DUTY && p->cg_kind == CGROUP_NONE) {
-        enum cgroup_kind kind = cgroup_detect();
-        snprintf(leaf, sizeof leaf, "%s-%s", p->spec.run ? p->spec.run : "rl",
-                 p->spec.name ? p->spec.name : "proc");
-        if (kind != CGROUP_NONE && cgroup_create(kind, leaf, p->cgroup, sizeof p->cgroup, err, errlen) == 0)
-            p->cg_kind = kind;
-        else if (kind == CGROUP_NONE)
-            snprintf(err, errlen, "no cgroup cpu controller (v1 cpu or v2 cpu.max)");
-        if (p->cg_kind == CGROUP_NONE && mode == SUP_SLOW_CGROUP)
+    if (mode != SUP_SLOW_DUTY) {
+        if (sup_cgroup_slow(p, err, errlen) == 0)
+            return 0;
+        if (mode == SUP_SLOW_CGROUP)
             return -1;
-    }
-    if (p->cg_kind != CGROUP_NONE && mode != SUP_SLOW_DUTY) {
-        if (cgroup_set_quota(p->cg_kind, p->cgroup, p->cpu, err, errlen) != 0 ||
-            cgroup_add(p->cgroup, p->pid, err, errlen) != 0)
-            return -1;
-        return 0;
+        /* AUTO: no usable cgroup here, so fall back to the duty cycle
+         * (lift a quota that may have been set half-way). */
+        if (p->cg_kind != CGROUP_NONE)
+            cgroup_set_quota(p->cg_kind, p->cgroup, 1.0, err, errlen);
     }
     if (p->duty_running)
         return 0;                                /* the running cycle reads p->cpu */

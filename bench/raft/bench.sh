@@ -111,7 +111,7 @@ for i in 1 2 3; do
        --listen-client-urls "http://127.0.0.1:$(e_cli $i)" --advertise-client-urls "http://127.0.0.1:$(e_cli $i)" \
        --listen-peer-urls "http://127.0.0.1:$(e_peer $i)" --initial-advertise-peer-urls "http://127.0.0.1:$(e_peer $i)" \
        --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token "rl-bench-$$" \
-       --logger zap --log-outputs "$WORK/etcd$i.log" &
+       --logger zap --log-outputs "$WORK/etcd$i.log" 2>>"$WORK/etcd$i.stderr" &
   PIDS+=($!)
 done
 eleader=""

@@ -243,7 +243,8 @@ raft *raft_new(const raft_config *cfg, const raft_boot *boot, int64_t now_ns,
     r->commit = r->applied = boot->snap_index;
     r->role = RAFT_FOLLOWER;
     r->now = now_ns;
-    r->last_leader_contact = now_ns; /* no votes right after boot: see raft_elect.c */
+    /* No votes for one lease period after boot: see raft_elect.c. */
+    r->last_leader_contact = now_ns - cfg->election_timeout_ns + cfg->lease_ns;
     raft_reset_election_timer(r);
     return r;
 }
@@ -287,8 +288,14 @@ void raft_tick(raft *r, int64_t now_ns)
         }
         return;
     }
-    if (now_ns >= r->election_deadline)
+    if (now_ns >= r->election_deadline) {
         raft_start_election(r);
+        r->heartbeat_deadline = now_ns + r->cfg.heartbeat_ns;
+    } else if (r->role != RAFT_FOLLOWER && now_ns >= r->heartbeat_deadline) {
+        /* Vote requests travel over lossy links: ask again (same term). */
+        raft_resend_vote_requests(r);
+        r->heartbeat_deadline = now_ns + r->cfg.heartbeat_ns;
+    }
 }
 
 void raft_recv(raft *r, const raft_msg *m)

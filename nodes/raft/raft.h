@@ -207,7 +207,10 @@ typedef struct raft_config {
     int64_t lease_ns;                /* leader lease for RAFT_READ_LEASE, measured on the
                                         leader's own clock from the send time of a round a
                                         majority acknowledged (default 0.9 x election
-                                        timeout; must be < election_timeout_ns) */
+                                        timeout; must be < election_timeout_ns). A booting
+                                        node does not vote for this long (it may have
+                                        backed a lease before it crashed). 0 disables
+                                        leases (lease reads fall back to ReadIndex) */
     bool pre_vote;                   /* pre-vote phase (default on: see raft_config_default) */
     bool check_quorum;               /* leader steps down without a majority heard within an
                                         election timeout; followers that heard from a leader

@@ -15,9 +15,11 @@
  *  - with check_quorum, a node that heard from a leader within the minimum
  *    election timeout ignores (pre)vote requests entirely ("leader
  *    stickiness"), which is also what makes leader leases meaningful. A
- *    freshly booted node counts as having just heard from a leader, so a
- *    restarted node cannot immediately help elect someone while an old
- *    leader's lease (that it acknowledged before crashing) may still run. */
+ *    freshly booted node ignores them for one lease period (lease_ns), so a
+ *    restarted node cannot at once help elect someone while an old
+ *    leader's lease (that it acknowledged before crashing) may still run.
+ *  - candidates re-send their requests every heartbeat to members that
+ *    have not answered (links lose messages). */
 #include "nodes/raft/raft_internal.h"
 
 #include <string.h>
@@ -65,7 +67,7 @@ static void send_vote_requests(raft *r, uint8_t type, raft_term term)
 {
     raft_index last = raft_log_last(&r->log);
     for (int i = 0; i < r->cfg.n_nodes; i++) {
-        if (i == r->self_slot)
+        if (i == r->self_slot || r->peers[i].responded)
             continue;
         raft_msg m;
         memset(&m, 0, sizeof m);
@@ -79,6 +81,14 @@ static void send_vote_requests(raft *r, uint8_t type, raft_term term)
 }
 
 static void tally(raft *r);
+
+void raft_resend_vote_requests(raft *r)
+{
+    if (r->role == RAFT_PRECANDIDATE)
+        send_vote_requests(r, RAFT_MSG_PREVOTE, r->term + 1);
+    else if (r->role == RAFT_CANDIDATE)
+        send_vote_requests(r, RAFT_MSG_VOTE, r->term);
+}
 
 /* Real election: new term, vote for ourselves, ask everyone. */
 static void campaign(raft *r)

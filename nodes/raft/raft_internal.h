@@ -145,6 +145,7 @@ void raft_append_local(raft *r, raft_term term, uint8_t type, const void *data, 
 /* raft_elect.c */
 void raft_become_follower(raft *r, raft_term term, raft_id leader);
 void raft_start_election(raft *r);       /* pre-vote or vote, per config */
+void raft_resend_vote_requests(raft *r); /* to members that have not answered */
 void raft_on_vote(raft *r, const raft_msg *m);
 void raft_on_vote_resp(raft *r, const raft_msg *m);
 void raft_state_durable(raft *r);        /* (term, vote) became durable */

@@ -160,7 +160,7 @@ static raft_index backtrack(const raft *r, const raft_peer *p, const raft_msg *m
             hint = i + 1; /* we have that term: resume after our last entry of it */
     }
     if (hint <= p->match)
-        hint = p->match + 1;
+        hint = p->match + 1; /* it holds (durably) everything up to match */
     if (hint > raft_log_last(&r->log) + 1)
         hint = raft_log_last(&r->log) + 1;
     return hint;
@@ -192,10 +192,22 @@ void raft_on_append_resp(raft *r, const raft_msg *m)
         }
         if (p->next <= p->match)
             p->next = p->match + 1;
+        if (p->snap_sending && p->match >= r->snap_index)
+            p->snap_sending = false; /* it has all the snapshot covers */
         return;
     }
+    if (!m->u.append_resp.conflict_term && m->u.append_resp.conflict_index &&
+        m->u.append_resp.conflict_index <= p->match) {
+        /* Its log is shorter than what it acknowledged: it lost durable
+         * entries (only possible with a deliberate bug or a broken disk).
+         * Believe the new length rather than loop forever. */
+        p->match = m->u.append_resp.conflict_index - 1;
+    }
     raft_index hint = backtrack(r, p, m);
-    if (hint < p->next && !p->snap_sending) {
+    if (p->snap_sending && hint <= r->log.base)
+        return; /* the snapshot under way is the answer */
+    if (hint < p->next || p->snap_sending) {
+        p->snap_sending = false;
         p->next = hint;
         raft_send_append(r, p);
     }
@@ -332,7 +344,7 @@ static void install(raft *r)
     raft_log_reset(&r->log, r->snap_index, r->snap_term);
     r->truncate_from = 0;     /* the caller drops its whole durable log */
     r->append_from = 0;
-    r->persisted = r->snap_index - 1; /* durable once the caller says so */
+    r->persisted = 0; /* nothing is durable until the caller reports the snapshot */
     r->verified = r->snap_index;
     r->applied = r->snap_index;
     raft_set_commit(r, r->snap_index);
@@ -354,9 +366,21 @@ void raft_on_snapshot(raft *r, const raft_msg *m)
     resp.term = r->term;
     resp.u.snapshot_resp.snap_index = m->u.snapshot.snap_index;
     resp.u.snapshot_resp.ctx = r->leader_ctx;
-    if (m->u.snapshot.snap_index <= r->commit) {
-        resp.u.snapshot_resp.next_offset = m->u.snapshot.total; /* have it all */
+    raft_index si = m->u.snapshot.snap_index;
+    bool in_log = si <= raft_log_last(&r->log) && si > r->log.base &&
+                  raft_log_term(&r->log, si) == m->u.snapshot.snap_term;
+    if (si <= r->commit || in_log) {
+        /* We already hold everything it covers. Installing would throw away
+         * entries after it that we may have acknowledged, so instead just
+         * learn that it is committed. */
+        resp.u.snapshot_resp.next_offset = m->u.snapshot.total;
         raft_send(r, &resp, 0);
+        if (in_log) {
+            if (si > r->verified)
+                r->verified = si;
+            raft_set_commit(r, si);
+            raft_follower_ack(r, true);
+        }
         return;
     }
     if (m->u.snapshot.offset == 0 && r->rsnap_index != m->u.snapshot.snap_index) {

@@ -354,6 +354,7 @@ chain_node *chain_new(const chain_options *o)
         chain_free(c);
         return NULL;
     }
+    c->lease = 1;
     c->synced = !o->joining;
     c->caught_up = !o->joining;
     return c;
@@ -628,6 +629,11 @@ void chain_get_status(const chain_node *c, chain_status *s)
     s->rejected = c->rejected;
     s->resent = c->resent;
     s->digest = kv_digest(c->clean);
+}
+
+void chain_set_lease(chain_node *c, int held)
+{
+    c->lease = held;
 }
 
 const chain_config *chain_get_config(const chain_node *c)

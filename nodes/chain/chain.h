@@ -161,6 +161,12 @@ void chain_recv(chain_node *c, uint16_t from, uint8_t type, const uint8_t *body,
 void chain_tick(chain_node *c);
 void chain_client(chain_node *c, const chain_request *r);
 
+/* Read lease (default: held). A driver whose control plane may remove a
+ * live member (a false suspicion) clears it when the lease from the control
+ * plane runs out (ctrl.h): without it the member answers no reads and no
+ * version queries, so a removed member cannot serve stale data. */
+void chain_set_lease(chain_node *c, int held);
+
 size_t chain_actions(const chain_node *c, const chain_action **out);
 void chain_actions_clear(chain_node *c);
 

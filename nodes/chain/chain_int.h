@@ -57,6 +57,7 @@ struct chain_node {
 
     int synced;               /* has a state (a joiner: after its snapshot) */
     int caught_up;            /* has all its predecessor had committed (tail reads safe) */
+    int lease;                /* may answer reads (chain_set_lease) */
 
     chain_query *q;
     size_t nq, capq;

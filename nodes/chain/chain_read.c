@@ -76,7 +76,7 @@ void chain_read(chain_node *c, const chain_request *r)
         chain_reply_error(c, r->id, CHAIN_ERR_NOTTAIL, tail);
         return;
     }
-    if (c->pos < 0 || !c->synced) {
+    if (c->pos < 0 || !c->synced || !c->lease) {
         chain_reply_error(c, r->id, CHAIN_ERR_NOTREADY, 0);
         return;
     }
@@ -131,7 +131,7 @@ void chain_on_vquery(chain_node *c, uint16_t from, uint64_t epoch, uint64_t qid,
         c->rejected++;
         return;
     }
-    if (!is_tail(c) || !c->caught_up)
+    if (!is_tail(c) || !c->caught_up || !c->lease)
         return;   /* the asker retries, at the right tail once it knows it */
     buf b;
     buf_init(&b);
@@ -176,7 +176,9 @@ void chain_on_vreply(chain_node *c, uint16_t from, uint64_t qid, uint64_t versio
     if (i == c->nq)
         return;   /* duplicate or late reply */
     chain_query *q = &c->q[i];
-    if (q->kind == CHAIN_REQ_VERSION) {
+    if (!c->lease) {
+        chain_reply_error(c, q->rid, CHAIN_ERR_NOTREADY, 0);
+    } else if (q->kind == CHAIN_REQ_VERSION) {
         chain_action *a = chain_act_push(c, CHAIN_ACT_REPLY);
         a->id = q->rid;
         a->reply_type = KV_REPLY_INT;
@@ -209,7 +211,7 @@ void chain_queries_tick(chain_node *c, int force)
             continue;
         }
         if (is_tail(c)) {
-            if (c->caught_up) {
+            if (c->caught_up && c->lease) {
                 answer(c, q->rid, q->kind, c->clean, q->key, q->klen);
                 query_remove(c, i);
                 continue;

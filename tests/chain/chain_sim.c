@@ -7,8 +7,13 @@
  * node ticks. Every decision comes from one prng seeded by the run's seed,
  * so a seed replays exactly.
  *
- * The in-test configuration master stands in for the control plane: it
- * commits a new epoch and pushes it to every live node at once. */
+ * Two ways to configure the chain: the in-test master (removes a crashed
+ * member after a random detection delay, pushes each epoch to every live
+ * node at once), or the real control plane (opts.ctrl): three ctrl nodes
+ * (nodes/ctrl, on the Raft core) on the same faulty network, chain nodes
+ * sending heartbeats and holding read leases, clients with a stale view of
+ * the configuration, and pauses that make the control plane remove live
+ * members (false suspicions). */
 #include "chain_sim.h"
 
 #include <inttypes.h>
@@ -18,6 +23,7 @@
 #include <string.h>
 
 #include "common/prng.h"
+#include "ctrl.h"
 #include "kv.h"
 
 #define SIM_NODES     16     /* node ids 1..16 over a run (joiners get new ids) */
@@ -26,6 +32,13 @@
 #define SIM_FAULT_TICKS 400  /* faults and new operations only before this */
 #define SIM_QUIET_TICKS 300  /* then a quiet phase to converge */
 #define SIM_TIMEOUT   40     /* client timeout, ticks */
+#define SIM_CTRL      3      /* control nodes, ids SIM_NODES+1 .. */
+#define SIM_CTRL_ID(i) ((uint16_t)(SIM_NODES + 1 + (i)))
+#define SIM_TICK_NS   1000000LL   /* a tick is 1 ms for the control plane's clocks */
+#define SIM_HB_TICKS  3      /* chain heartbeat period */
+#define SIM_DETECT_TICKS 60  /* control plane detection timeout */
+#define SIM_ELECT_TICKS  10  /* control plane Raft election timeout */
+#define SIM_VIEW_TICKS   20  /* clients refresh their view of the configuration */
 
 typedef struct sim_msg {
     uint64_t at;
@@ -41,6 +54,8 @@ typedef struct sim_node {
     uint64_t crashed_at;     /* tick of the crash (0: alive or never existed) */
     uint64_t detect_at;      /* when the master notices the crash */
     uint64_t next_commit;    /* the sequence number this node must commit next */
+    uint64_t paused_until;   /* ctrl mode: not running before this tick */
+    uint64_t lease_until;    /* ctrl mode: may serve reads before this tick */
 } sim_node;
 
 typedef struct sim_client {
@@ -58,7 +73,10 @@ typedef struct sim {
     int maxdelay;
     sim_node nodes[SIM_NODES + 1];
     uint16_t next_id;
-    chain_config cfg;
+    chain_config cfg;         /* the newest committed configuration */
+    chain_config view;        /* ctrl mode: what clients believe (refreshed now and then) */
+    ctrl_node *ctrl[SIM_CTRL];
+    int ctrl_crashed;
     sim_msg *msgs;
     size_t nmsgs, capmsgs;
     sim_op *ops;
@@ -164,6 +182,26 @@ static void client_done(sim *s, size_t opi, const chain_action *a)
         cl->busy = 0;
 }
 
+/* Put a datagram on the simulated network: maybe dropped, maybe
+ * duplicated, each copy delayed 1..maxdelay ticks (so reordered). */
+static void enqueue(sim *s, uint16_t from, uint16_t to, uint8_t type, const uint8_t *body, size_t len)
+{
+    if (prng_chance(&s->rng, s->drop))
+        return;
+    int copies = 1 + prng_chance(&s->rng, s->dup);
+    for (int k = 0; k < copies; k++) {
+        s->msgs = grow(s->msgs, &s->capmsgs, s->nmsgs + 1, sizeof *s->msgs);
+        sim_msg *m = &s->msgs[s->nmsgs++];
+        m->at = s->tick + 1 + prng_below(&s->rng, (uint64_t)s->maxdelay);
+        m->from = from;
+        m->to = to;
+        m->type = type;
+        m->len = len;
+        m->body = malloc(len ? len : 1);
+        memcpy(m->body, body, len);
+    }
+}
+
 static void drain(sim *s, uint16_t id)
 {
     chain_node *c = s->nodes[id].c;
@@ -172,23 +210,9 @@ static void drain(sim *s, uint16_t id)
     for (size_t i = 0; i < n; i++) {
         const chain_action *a = &acts[i];
         switch (a->kind) {
-        case CHAIN_ACT_SEND: {
-            if (prng_chance(&s->rng, s->drop))
-                break;
-            int copies = 1 + prng_chance(&s->rng, s->dup);
-            for (int k = 0; k < copies; k++) {
-                s->msgs = grow(s->msgs, &s->capmsgs, s->nmsgs + 1, sizeof *s->msgs);
-                sim_msg *m = &s->msgs[s->nmsgs++];
-                m->at = s->tick + 1 + prng_below(&s->rng, (uint64_t)s->maxdelay);
-                m->from = id;
-                m->to = a->to;
-                m->type = a->type;
-                m->len = a->len;
-                m->body = malloc(a->len ? a->len : 1);
-                memcpy(m->body, a->body, a->len);
-            }
+        case CHAIN_ACT_SEND:
+            enqueue(s, id, a->to, a->type, a->body, a->len);
             break;
-        }
         case CHAIN_ACT_REPLY:
             if (a->id >= 1 && a->id <= s->nops && s->ops[a->id - 1].node == id)
                 client_done(s, (size_t)a->id - 1, a);
@@ -243,6 +267,8 @@ static int alive(const sim *s, uint16_t id)
     return s->nodes[id].c != NULL;
 }
 
+static int running(const sim *s, uint16_t id);
+
 /* May `id` crash without losing what only it holds? Chain replication
  * survives any crash but the last holder of committed state: refuse to
  * crash the last live member, and the first live member (the effective
@@ -252,7 +278,7 @@ static int may_crash(sim *s, uint16_t id)
     uint16_t live[CHAIN_MAX_MEMBERS];
     int nlive = 0;
     for (int i = 0; i < s->cfg.n; i++)
-        if (alive(s, s->cfg.members[i]))
+        if (running(s, s->cfg.members[i]))   /* a paused member may be removed too */
             live[nlive++] = s->cfg.members[i];
     if (nlive < 2)
         return 0;
@@ -314,8 +340,143 @@ static void master_step(sim *s)
     }
 }
 
+/* --- the real control plane (ctrl mode) ------------------------------------ */
+
+static int running(const sim *s, uint16_t id)
+{
+    return s->nodes[id].c != NULL && s->nodes[id].paused_until <= s->tick;
+}
+
+static void drain_ctrl(sim *s, int i)
+{
+    const ctrl_send *out;
+    size_t n = ctrl_outbox(s->ctrl[i], &out);
+    for (size_t k = 0; k < n; k++)
+        enqueue(s, SIM_CTRL_ID(i), out[k].to, out[k].type, out[k].body, out[k].len);
+    ctrl_outbox_clear(s->ctrl[i]);
+}
+
+static void ctrl_start(sim *s)
+{
+    ctrl_options o;
+    memset(&o, 0, sizeof o);
+    o.n_ctrl = SIM_CTRL;
+    for (int i = 0; i < SIM_CTRL; i++)
+        o.ctrl[i] = SIM_CTRL_ID(i);
+    o.raft_heartbeat_ns = 2 * SIM_TICK_NS;
+    o.raft_election_ns = SIM_ELECT_TICKS * SIM_TICK_NS;
+    o.detect_ns = SIM_DETECT_TICKS * SIM_TICK_NS;
+    o.initial.epoch = s->cfg.epoch;
+    o.initial.n = s->cfg.n;
+    for (int i = 0; i < s->cfg.n; i++)
+        o.initial.m[i].id = s->cfg.members[i];
+    for (int i = 0; i < SIM_CTRL; i++) {
+        char err[128];
+        o.id = SIM_CTRL_ID(i);
+        o.seed = prng_derive(s->o.seed, o.id);
+        s->ctrl[i] = ctrl_new(&o, 0, err, sizeof err);
+        if (!s->ctrl[i])
+            fail(s, "ctrl_new: %s", err);
+    }
+}
+
+/* A datagram from the control plane to chain node id. */
+static void chain_from_ctrl(sim *s, uint16_t id, const sim_msg *m)
+{
+    sim_node *n = &s->nodes[id];
+    if (m->type == CTRL_MSG_CONFIG) {
+        ctrl_state st;
+        chain_config cfg;
+        if (ctrl_state_decode(&st, m->body, m->len) == 0) {
+            ctrl_state_chain(&st, &cfg);
+            chain_set_config(n->c, &cfg);
+            drain(s, id);
+        }
+    } else if (m->type == CTRL_MSG_HB_ACK) {
+        uint64_t epoch, sent;
+        uint64_t lease = (uint64_t)(ctrl_lease_ns(SIM_DETECT_TICKS * SIM_TICK_NS,
+                                                  SIM_ELECT_TICKS * SIM_TICK_NS) / SIM_TICK_NS);
+        if (ctrl_hb_ack_decode(m->body, m->len, &epoch, &sent) == 0 && sent + lease > n->lease_until)
+            n->lease_until = sent + lease;
+    }
+}
+
+static void ctrl_step(sim *s)
+{
+    int64_t now = (int64_t)s->tick * SIM_TICK_NS;
+    for (int i = 0; i < SIM_CTRL; i++) {
+        if (s->ctrl[i]) {
+            ctrl_tick(s->ctrl[i], now);
+            drain_ctrl(s, i);
+        }
+    }
+    for (int i = 0; i < SIM_CTRL; i++) {
+        if (s->ctrl[i] && ctrl_get_state(s->ctrl[i])->epoch > s->cfg.epoch) {
+            chain_config old = s->cfg;
+            ctrl_state_chain(ctrl_get_state(s->ctrl[i]), &s->cfg);
+            for (int k = 0; k < old.n; k++)
+                if (alive(s, old.members[k]) && chain_config_index(&s->cfg, old.members[k]) < 0)
+                    s->r->false_suspicions++;   /* removed while alive (paused) */
+            char text[128];
+            int off = 0;
+            for (int k = 0; k < s->cfg.n; k++)
+                off += snprintf(text + off, sizeof text - (size_t)off, " n%u", s->cfg.members[k]);
+            say(s, "control plane committed epoch %" PRIu64 ":%s", s->cfg.epoch, text);
+            s->r->epochs = s->cfg.epoch;
+        }
+    }
+    if (s->tick % SIM_VIEW_TICKS == 0)
+        s->view = s->cfg;
+    for (uint16_t id = 1; id <= SIM_NODES; id++) {
+        sim_node *n = &s->nodes[id];
+        if (!running(s, id))
+            continue;
+        chain_status st;
+        chain_get_status(n->c, &st);
+        if (n->joining && chain_config_index(&s->cfg, id) >= 0) {
+            n->joining = 0;
+            s->r->joins++;
+        }
+        chain_set_lease(n->c, s->o.no_lease || s->tick < n->lease_until);
+        if (s->tick % SIM_HB_TICKS != id % SIM_HB_TICKS)
+            continue;
+        ctrl_heartbeat h = { .epoch = st.epoch, .sent = s->tick, .last_seq = st.last_seq,
+                             .commit_seq = st.commit_seq };
+        if (n->joining && st.synced && st.position < 0)
+            h.flags = CTRL_HB_JOIN;
+        buf b;
+        buf_init(&b);
+        ctrl_heartbeat_encode(&h, &b);
+        for (int i = 0; i < SIM_CTRL; i++)
+            enqueue(s, id, SIM_CTRL_ID(i), CTRL_MSG_HEARTBEAT, (const uint8_t *)buf_ptr(&b), buf_size(&b));
+        buf_free(&b);
+    }
+}
+
+static void ctrl_faults(sim *s)
+{
+    /* A pause longer than the detection timeout gets a live member removed. */
+    if (prng_chance(&s->rng, 0.006) && s->cfg.n > 0) {
+        uint16_t id = s->cfg.members[prng_below(&s->rng, s->cfg.n)];
+        if (running(s, id) && may_crash(s, id)) {
+            s->nodes[id].paused_until = s->tick + 20 + prng_below(&s->rng, 80);
+            say(s, "pause n%u until %" PRIu64, id, s->nodes[id].paused_until);
+            s->r->pauses++;
+        }
+    }
+    if (!s->ctrl_crashed && prng_chance(&s->rng, 0.002)) {
+        int i = (int)prng_below(&s->rng, SIM_CTRL);
+        say(s, "crash control node %u", SIM_CTRL_ID(i));
+        ctrl_free(s->ctrl[i]);
+        s->ctrl[i] = NULL;
+        s->ctrl_crashed = 1;
+    }
+}
+
 static void faults(sim *s)
 {
+    if (s->o.ctrl)
+        ctrl_faults(s);
     if (prng_chance(&s->rng, 0.012) && s->cfg.n > 0) {
         uint16_t id = s->cfg.members[prng_below(&s->rng, s->cfg.n)];
         if (alive(s, id) && may_crash(s, id))
@@ -340,6 +501,9 @@ static void faults(sim *s)
 
 static void client_invoke(sim *s, int ci)
 {
+    const chain_config *v = s->o.ctrl ? &s->view : &s->cfg;
+    if (v->n == 0)
+        return;
     s->ops = grow(s->ops, &s->capops, s->nops + 1, sizeof *s->ops);
     size_t opi = s->nops++;
     sim_op *op = &s->ops[opi];
@@ -360,7 +524,7 @@ static void client_invoke(sim *s, int ci)
         rq.kind = CHAIN_REQ_WRITE;
         rq.data = cmd;
         rq.len = (size_t)len;
-        op->node = s->cfg.members[0];
+        op->node = v->members[0];
     } else {
         uint32_t modes = s->o.modes;
         do
@@ -370,8 +534,8 @@ static void client_invoke(sim *s, int ci)
         rq.mode = op->mode;
         rq.data = (const uint8_t *)key;
         rq.len = strlen(key);
-        op->node = op->mode == CHAIN_READ_TAIL ? s->cfg.members[s->cfg.n - 1]
-                                               : s->cfg.members[prng_below(&s->rng, s->cfg.n)];
+        op->node = op->mode == CHAIN_READ_TAIL ? v->members[v->n - 1]
+                                               : v->members[prng_below(&s->rng, v->n)];
     }
     op->inv = ++s->ev;
     if (!alive(s, op->node)) {
@@ -382,6 +546,8 @@ static void client_invoke(sim *s, int ci)
     s->clients[ci].busy = 1;
     s->clients[ci].op = opi;
     s->clients[ci].deadline = s->tick + SIM_TIMEOUT;
+    if (!running(s, op->node))
+        return;   /* paused: the request hangs until the client times out */
     chain_client(s->nodes[op->node].c, &rq);
     drain(s, op->node);
 }
@@ -427,9 +593,23 @@ static void deliver_due(sim *s)
     s->nmsgs -= ndue;
     for (size_t i = 0; i < ndue; i++) {
         sim_msg *m = &due[i];
-        if (m->to >= 1 && m->to <= SIM_NODES && alive(s, m->to)) {
-            chain_recv(s->nodes[m->to].c, m->from, m->type, m->body, m->len);
-            drain(s, m->to);
+        if (m->to > SIM_NODES && m->to <= SIM_NODES + SIM_CTRL && s->ctrl[m->to - SIM_NODES - 1]) {
+            int ci = m->to - SIM_NODES - 1;
+            ctrl_recv(s->ctrl[ci], m->from, m->type, m->body, m->len, (int64_t)s->tick * SIM_TICK_NS);
+            drain_ctrl(s, ci);
+        } else if (m->to >= 1 && m->to <= SIM_NODES && alive(s, m->to) && !running(s, m->to)) {
+            /* Paused: it reads the datagram when it resumes. */
+            s->msgs = grow(s->msgs, &s->capmsgs, s->nmsgs + 1, sizeof *s->msgs);
+            m->at = s->nodes[m->to].paused_until;
+            s->msgs[s->nmsgs++] = *m;
+            continue;
+        } else if (m->to >= 1 && m->to <= SIM_NODES && alive(s, m->to)) {
+            if (m->type == CTRL_MSG_CONFIG || m->type == CTRL_MSG_HB_ACK) {
+                chain_from_ctrl(s, m->to, m);
+            } else {
+                chain_recv(s->nodes[m->to].c, m->from, m->type, m->body, m->len);
+                drain(s, m->to);
+            }
         }
         free(m->body);
     }
@@ -486,6 +666,9 @@ void chain_sim_run(const sim_opts *o, sim_result *r)
     say(s, "seed %" PRIu64 ": %d nodes, drop %.3f dup %.3f delay 1..%d", o->seed, n, s->drop,
         s->dup, s->maxdelay);
     push_config(s);
+    s->view = s->cfg;
+    if (o->ctrl)
+        ctrl_start(s);
     for (s->tick = 1; s->tick <= SIM_FAULT_TICKS + SIM_QUIET_TICKS && r->ok; s->tick++) {
         int faulty = s->tick <= SIM_FAULT_TICKS;
         if (!faulty) {
@@ -495,10 +678,13 @@ void chain_sim_run(const sim_opts *o, sim_result *r)
         deliver_due(s);
         if (faulty)
             faults(s);
-        master_step(s);
+        if (o->ctrl)
+            ctrl_step(s);
+        else
+            master_step(s);
         clients_step(s, faulty);
         for (uint16_t id = 1; id <= SIM_NODES; id++) {
-            if (s->nodes[id].c) {
+            if (running(s, id)) {
                 chain_tick(s->nodes[id].c);
                 drain(s, id);
             }
@@ -512,6 +698,8 @@ void chain_sim_run(const sim_opts *o, sim_result *r)
     r->committed = s->n_order;
     for (uint16_t id = 1; id <= SIM_NODES; id++)
         chain_free(s->nodes[id].c);
+    for (int i = 0; i < SIM_CTRL; i++)
+        ctrl_free(s->ctrl[i]);
     for (size_t i = 0; i < s->nmsgs; i++)
         free(s->msgs[i].body);
     free(s->msgs);

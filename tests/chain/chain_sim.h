@@ -26,13 +26,18 @@ typedef struct sim_opts {
     uint64_t seed;
     uint32_t bugs;          /* CHAIN_BUG_* given to every node */
     uint32_t modes;         /* read modes clients use (SIM_MODE_BIT) */
+    int ctrl;               /* 1: the real control plane (3 Raft nodes, heartbeats,
+                               leases) instead of the in-test master; adds pauses
+                               (false suspicions) and a control node crash */
+    int no_lease;           /* ctrl mode: members ignore read leases (to show why they exist) */
     int verbose;            /* print every client operation and reconfiguration */
 } sim_opts;
 
 typedef struct sim_result {
     int ok;                 /* 1: every check passed */
     char why[512];          /* the first violation */
-    uint64_t ops, writes_ok, reads_ok, crashes, joins, epochs, committed;
+    uint64_t ops, writes_ok, reads_ok, crashes, joins, epochs, committed, pauses,
+             false_suspicions;
 } sim_result;
 
 void chain_sim_run(const sim_opts *o, sim_result *r);

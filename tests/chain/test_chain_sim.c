@@ -4,6 +4,9 @@
  *   test_chain_sim --seeds A:B [--modes tail,craq]      every seed must pass
  *   test_chain_sim --bug NAME --within N [--modes ...]  some seed in 1..N must fail
  *   test_chain_sim --seed S [--bug NAME] [--modes ...] [--verbose]   replay one seed
+ * --ctrl runs the real control plane (nodes/ctrl on Raft) instead of the
+ * in-test configuration master; --no-lease makes members ignore their read
+ * leases, which false suspicions then turn into stale reads.
  *
  * A failing seed prints the command that replays it. */
 #include <setjmp.h>
@@ -23,19 +26,20 @@ static uint32_t bugs;
 static const char *bug_name;
 static uint32_t modes = SIM_MODE_BIT(CHAIN_READ_TAIL) | SIM_MODE_BIT(CHAIN_READ_CRAQ);
 static const char *modes_text = "tail,craq";
-static int expect_violation, verbose;
+static int expect_violation, verbose, use_ctrl, no_lease;
 static const char *self;
 
 static void print_replay(uint64_t seed)
 {
-    printf("replay: %s --seed %llu --modes %s%s%s --verbose\n", self, (unsigned long long)seed,
-           modes_text, bug_name ? " --bug " : "", bug_name ? bug_name : "");
+    printf("replay: %s --seed %llu --modes %s%s%s%s --verbose\n", self, (unsigned long long)seed,
+           modes_text, bug_name ? " --bug " : "", bug_name ? bug_name : "", use_ctrl ? (no_lease ? " --ctrl --no-lease" : " --ctrl") : "");
 }
 
 /* Runs one seed; on a violation prints it and the replay command. */
 static int run_seed(uint64_t seed, sim_result *r, const char *verb)
 {
-    sim_opts o = { .seed = seed, .bugs = bugs, .modes = modes, .verbose = verbose };
+    sim_opts o = { .seed = seed, .bugs = bugs, .modes = modes, .verbose = verbose, .ctrl = use_ctrl,
+                   .no_lease = no_lease };
     chain_sim_run(&o, r);
     if (!r->ok) {
         printf("%s seed %llu: %s\n", verb, (unsigned long long)seed, r->why);
@@ -48,7 +52,7 @@ static int run_seed(uint64_t seed, sim_result *r, const char *verb)
 static void test_seeds_pass(void **state)
 {
     (void)state;
-    uint64_t ops = 0, crashes = 0, joins = 0, committed = 0;
+    uint64_t ops = 0, crashes = 0, joins = 0, committed = 0, pauses = 0, epochs = 0, suspicions = 0;
     for (uint64_t seed = seed_from; seed <= seed_to; seed++) {
         sim_result r;
         assert_true(run_seed(seed, &r, "violation at"));
@@ -56,10 +60,14 @@ static void test_seeds_pass(void **state)
         crashes += r.crashes;
         joins += r.joins;
         committed += r.committed;
+        pauses += r.pauses;
+        epochs += r.epochs;
+        suspicions += r.false_suspicions;
     }
-    printf("seeds %llu..%llu passed: %llu operations, %llu commits, %llu crashes, %llu joins\n",
-           (unsigned long long)seed_from, (unsigned long long)seed_to, (unsigned long long)ops,
-           (unsigned long long)committed, (unsigned long long)crashes, (unsigned long long)joins);
+    printf("seeds %llu..%llu passed: %llu operations, %llu commits, %llu crashes, %llu pauses, "
+           "%llu false suspicions, %llu joins, %llu epochs\n", (unsigned long long)seed_from, (unsigned long long)seed_to,
+           (unsigned long long)ops, (unsigned long long)committed, (unsigned long long)crashes,
+           (unsigned long long)pauses, (unsigned long long)suspicions, (unsigned long long)joins, (unsigned long long)epochs);
     /* The runs must actually exercise failures, or the test proves little. */
     if (seed_to - seed_from >= 50) {
         assert_true(crashes > (seed_to - seed_from) / 2);
@@ -119,11 +127,15 @@ int main(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--modes") && v && parse_modes(v) == 0) {
             i++;
+        } else if (!strcmp(a, "--ctrl")) {
+            use_ctrl = 1;
+        } else if (!strcmp(a, "--no-lease")) {
+            no_lease = 1;
         } else if (!strcmp(a, "--verbose")) {
             verbose = 1;
         } else {
             fprintf(stderr, "usage: %s [--seeds A:B | --seed S | --within N] [--bug NAME] "
-                            "[--modes tail,craq,any] [--verbose]\n", argv[0]);
+                            "[--modes tail,craq,any] [--ctrl [--no-lease]] [--verbose]\n", argv[0]);
             return 254;
         }
     }

@@ -76,6 +76,20 @@ int sim_options_profile(sim_options *o, const char *profile, uint64_t seed, int 
         o->lease_ns = 0;
         return 0;
     }
+    if (!strcmp(profile, "fig8")) { /* leaders come and go mid-replication */
+        o->clients = 8;
+        o->fault_every_ns = 25 * MS;
+        o->drop = 0.15;
+        o->delay_max_ns = 15 * MS;
+        o->max_batch_entries = 1;
+        o->w_partition = 4;
+        o->w_heal = 2;
+        o->w_crash = 3;
+        o->w_power_loss = 0;
+        o->restart_max_ns = 40 * MS;
+        o->lease_ns = 0;
+        return 0;
+    }
     return -1;
 }
 

@@ -71,6 +71,20 @@ run_cell() {
 
 declare -A R E
 
+# measure ARRAY TARGET LEADER_ADDR ALL_ADDRS: preload the keys, then every
+# cell for this system into the associative array named ARRAY.
+measure() {
+  local -n cells=$1
+  local target=$2 lead=$3 all=$4 c
+  "$BIN/raft-loadgen" --target "$target" --addr "$lead" --clients 16 --duration 2s --keys $KEYS >/dev/null
+  for c in $CLIENTS; do
+    echo "bench: $target, $c clients" >&2
+    run_cell --target "$target" --addr "$lead" --clients "$c" --op set;                             cells[set,$c]=$CELL
+    run_cell --target "$target" --addr "$lead" --clients "$c" --op get --consistency linearizable;  cells[lin,$c]=$CELL
+    run_cell --target "$target" --addr "$all" --spread --clients "$c" --op get --consistency sequential; cells[seq,$c]=$CELL
+  done
+}
+
 # ---- raft-node ---------------------------------------------------------------
 echo "bench: starting 3 raft-node (fsync always) in $WORK" >&2
 for i in 1 2 3; do
@@ -92,15 +106,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$leader" ] || { echo "bench: raft-node elected no leader" >&2; exit 255; }
-L="127.0.0.1:$(r_cli $leader)"
-ALL="127.0.0.1:$(r_cli 1),127.0.0.1:$(r_cli 2),127.0.0.1:$(r_cli 3)"
-"$BIN/raft-loadgen" --target raft --addr "$L" --clients 16 --duration 2s --keys $KEYS >/dev/null # preload
-for c in $CLIENTS; do
-  echo "bench: raft-node, $c clients" >&2
-  run_cell --target raft --addr "$L" --clients "$c" --op set;                                 R[set,$c]=$CELL
-  run_cell --target raft --addr "$L" --clients "$c" --op get --consistency linearizable;      R[lin,$c]=$CELL
-  run_cell --target raft --addr "$ALL" --spread --clients "$c" --op get --consistency sequential; R[seq,$c]=$CELL
-done
+measure R raft "127.0.0.1:$(r_cli $leader)" "127.0.0.1:$(r_cli 1),127.0.0.1:$(r_cli 2),127.0.0.1:$(r_cli 3)"
 stop_all
 
 # ---- etcd ------------------------------------------------------------------------
@@ -126,15 +132,7 @@ for _ in $(seq 150); do
   sleep 0.2
 done
 [ -n "$eleader" ] || { echo "bench: etcd elected no leader" >&2; exit 255; }
-EL="127.0.0.1:$(e_cli $eleader)"
-EALL="127.0.0.1:$(e_cli 1),127.0.0.1:$(e_cli 2),127.0.0.1:$(e_cli 3)"
-"$BIN/raft-loadgen" --target etcd --addr "$EL" --clients 16 --duration 2s --keys $KEYS >/dev/null # preload
-for c in $CLIENTS; do
-  echo "bench: etcd, $c clients" >&2
-  run_cell --target etcd --addr "$EL" --clients "$c" --op set;                                 E[set,$c]=$CELL
-  run_cell --target etcd --addr "$EL" --clients "$c" --op get --consistency linearizable;      E[lin,$c]=$CELL
-  run_cell --target etcd --addr "$EALL" --spread --clients "$c" --op get --consistency sequential; E[seq,$c]=$CELL
-done
+measure E etcd "127.0.0.1:$(e_cli $eleader)" "127.0.0.1:$(e_cli 1),127.0.0.1:$(e_cli 2),127.0.0.1:$(e_cli 3)"
 stop_all
 
 # ---- table -----------------------------------------------------------------------

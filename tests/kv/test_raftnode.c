@@ -95,15 +95,23 @@ static void assert_int_reply(const resp_value *v, long long n)
 /* call on client and check the reply with fn; frees it */
 #define CALL(cl, ...) do { resp_value v_; assert_int_equal(rn_call((cl), &v_, __VA_ARGS__, NULL), 0); last = v_; } while (0)
 
+/* Wait for a leader; connect cl to it and fl to a follower. */
+static void connect_pair(int *L, int *F, rn_client *cl, rn_client *fl)
+{
+    *L = rn_wait_leader(&C, 10000, -1);
+    assert_true(*L >= 0);
+    *F = (*L + 1) % 3;
+    assert_int_equal(rn_connect(cl, C.nodes[*L].client_port), 0);
+    assert_int_equal(rn_connect(fl, C.nodes[*F].client_port), 0);
+}
+
 static void test_commands_and_redirect(void **state)
 {
     (void)state;
-    int L = rn_wait_leader(&C, 10000, -1);
-    assert_true(L >= 0);
-    int F = (L + 1) % 3;
+    int L, F;
     rn_client cl, fl;
     resp_value last;
-    assert_int_equal(rn_connect(&cl, C.nodes[L].client_port), 0);
+    connect_pair(&L, &F, &cl, &fl);
     CALL(&cl, "PING"); assert_simple(&last, "PONG"); resp_value_free(&last);
     CALL(&cl, "SET", "k1", "v1"); assert_simple(&last, "OK"); resp_value_free(&last);
     CALL(&cl, "GET", "k1"); assert_bulk(&last, "v1"); resp_value_free(&last);
@@ -163,7 +171,6 @@ static void test_commands_and_redirect(void **state)
     }
 
     /* a follower redirects writes and linearizable reads to the leader */
-    assert_int_equal(rn_connect(&fl, C.nodes[F].client_port), 0);
     char want[64];
     snprintf(want, sizeof want, "NOTLEADER %d 127.0.0.1:%d", C.nodes[L].id, C.nodes[L].client_port);
     CALL(&fl, "SET", "k", "v"); assert_int_equal(last.type, RESP_ERROR);
@@ -208,13 +215,10 @@ static void test_commands_and_redirect(void **state)
 static void test_consistency_modes(void **state)
 {
     (void)state;
-    int L = rn_wait_leader(&C, 10000, -1);
-    assert_true(L >= 0);
-    int F = (L + 1) % 3;
+    int L, F;
     rn_client cl, fl;
     resp_value last;
-    assert_int_equal(rn_connect(&cl, C.nodes[L].client_port), 0);
-    assert_int_equal(rn_connect(&fl, C.nodes[F].client_port), 0);
+    connect_pair(&L, &F, &cl, &fl);
     CALL(&cl, "SET", "m", "1"); assert_simple(&last, "OK"); resp_value_free(&last);
     CALL(&cl, "CONSISTENCY"); assert_bulk(&last, "linearizable"); resp_value_free(&last);
     CALL(&cl, "CONSISTENCY", "lease"); assert_simple(&last, "OK"); resp_value_free(&last);

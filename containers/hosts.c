@@ -5,7 +5,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
-#include <net/if.h>
+#include <linux/if.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +17,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <linux/if_bridge.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/veth.h>
 
@@ -31,6 +32,9 @@
 #define HOSTS_IFINDEX_BRIDGE 2
 #define HOSTS_IFINDEX_ETH0   2
 #define HOSTS_IFINDEX_VETH0  10
+
+/* Longest wait for the kernel to switch the links on (hosts_wait_ready). */
+#define HOSTS_READY_TIMEOUT_US (5 * 1000 * 1000)
 
 uint32_t hosts_addr(const hosts_net *net, int host)
 {
@@ -180,10 +184,62 @@ static int hosts_nl_fail(const char *what, int host, int rc, char *err, size_t e
     return -1;
 }
 
+/* 1 if link `ifindex` (seen through sk) is operationally up. */
+static int hosts_oper_up(struct nl_sock *sk, int ifindex)
+{
+    struct rtnl_link *l;
+    if (rtnl_link_get_kernel(sk, ifindex, NULL, &l) < 0)
+        return 0;
+    int up = rtnl_link_get_operstate(l) == IF_OPER_UP;
+    rtnl_link_put(l);
+    return up;
+}
+
+/* 1 once every hub-side veth is a forwarding port of br0. */
+static int hosts_ports_forwarding(struct nl_sock *hub, int nodes)
+{
+    struct nl_cache *cache;
+    int ok = 1;
+    if (rtnl_link_alloc_cache(hub, AF_BRIDGE, &cache) < 0)
+        return 0;
+    for (int i = 1; i <= nodes && ok; i++) {
+        struct rtnl_link *l = rtnl_link_get(cache, HOSTS_IFINDEX_VETH0 + i);
+        ok = l != NULL && rtnl_link_bridge_get_port_state(l) == BR_STATE_FORWARDING;
+        rtnl_link_put(l);
+    }
+    nl_cache_free(cache);
+    return ok;
+}
+
+/* Waits until packets really flow. A link's carrier, its queueing
+ * discipline and the bridge port state are switched on by the kernel's
+ * linkwatch worker after the requests above return; until then the
+ * kernel drops what is sent (on a loaded machine this can last long
+ * enough to lose a first ARP request and stall a host for a second). So
+ * bring-up ends only when every link is operationally up and every bridge
+ * port forwards. */
+static int hosts_wait_ready(hosts_net *net, struct nl_sock *hub, struct nl_sock **node_sk, char *err,
+                            size_t errlen)
+{
+    int nap_us = 200;
+    for (int waited_us = 0; waited_us < HOSTS_READY_TIMEOUT_US; waited_us += nap_us) {
+        int ready = hosts_oper_up(hub, HOSTS_IFINDEX_BRIDGE);
+        for (int i = 1; i <= net->nodes && ready; i++)
+            ready = hosts_oper_up(hub, HOSTS_IFINDEX_VETH0 + i) && hosts_oper_up(node_sk[i], HOSTS_IFINDEX_ETH0);
+        if (ready && hosts_ports_forwarding(hub, net->nodes))
+            return 0;
+        usleep((useconds_t)nap_us);
+        if (nap_us < 5000)
+            nap_us *= 2;
+    }
+    snprintf(err, errlen, "links of %s did not come up within %d ms", net->name, HOSTS_READY_TIMEOUT_US / 1000);
+    return -1;
+}
+
 /* Links, addresses and loopback of an already made set of namespaces. */
 static int hosts_wire(hosts_net *net, char *err, size_t errlen)
 {
-    struct nl_sock *hub = hosts_nl_in(net->nsfd[0]), *sk = NULL;
+    struct nl_sock *hub = hosts_nl_in(net->nsfd[0]), *node_sk[NAMING_MAX_NODES + 1] = {0};
     int rc, ok = -1;
     if (hub == NULL) {
         snprintf(err, errlen, "netlink socket in %s: %s", net->nsname[0], strerror(errno));
@@ -206,7 +262,7 @@ static int hosts_wire(hosts_net *net, char *err, size_t errlen)
             hosts_nl_fail("veth", i, rc, err, errlen);
             goto out;
         }
-        sk = hosts_nl_in(net->nsfd[i]);
+        struct nl_sock *sk = node_sk[i] = hosts_nl_in(net->nsfd[i]);
         if (sk == NULL) {
             snprintf(err, errlen, "netlink socket in %s: %s", net->nsname[i], strerror(errno));
             goto out;
@@ -223,13 +279,12 @@ static int hosts_wire(hosts_net *net, char *err, size_t errlen)
             hosts_nl_fail("address on eth0", i, rc, err, errlen);
             goto out;
         }
-        nl_socket_free(sk);
-        sk = NULL;
     }
-    ok = 0;
+    ok = hosts_wait_ready(net, hub, node_sk, err, errlen);
 out:
-    if (sk)
-        nl_socket_free(sk);
+    for (int i = 1; i <= net->nodes; i++)
+        if (node_sk[i])
+            nl_socket_free(node_sk[i]);
     nl_socket_free(hub);
     return ok;
 }

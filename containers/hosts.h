@@ -33,7 +33,8 @@ typedef struct hosts_net {
     char nsname[NAMING_MAX_NODES + 1][NAMING_NS_MAX];
 } hosts_net;
 
-/* Brings up net `name` with `nodes` node hosts. manual != 0 marks it as made
+/* Brings up net `name` with `nodes` node hosts and returns once packets
+ * flow (links up, bridge ports forwarding). manual != 0 marks it as made
  * by hand (`riftlab net up`): it then outlives this process and only
  * `net down` removes it. On failure everything made so far is removed.
  * 0 or -1 with a reason in err. */

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,21 +99,32 @@ int ctu_udp(const hosts_net *net, int host, uint16_t port, int timeout_ms)
     return fd;
 }
 
-int ctu_udp_probe(const hosts_net *net, int tx, int to, uint16_t port, int rx, int count)
+int ctu_udp_probe(const hosts_net *net, int tx, int to, uint16_t port, int rx, int count, int quiet_ms)
 {
+    static unsigned probe_id;
     struct sockaddr_in dst = {.sin_family = AF_INET, .sin_port = htons(port),
                               .sin_addr.s_addr = htonl(hosts_addr(net, to))};
-    char buf[64];
+    char buf[64], tag[24];
     int got = 0, sent = 0;
+    /* Every probe has its own tag, so a straggler of an earlier probe that
+     * arrives late is never counted for this one. */
+    int taglen = snprintf(tag, sizeof tag, "p%u ", ++probe_id);
     while (sent < count) {
-        int batch = count - sent < 50 ? count - sent : 50;
+        int batch = count - sent < 100 ? count - sent : 100;
         for (int i = 0; i < batch; i++, sent++) {
-            int n = snprintf(buf, sizeof buf, "probe %d", sent);
+            int n = snprintf(buf, sizeof buf, "%s%d", tag, sent);
             sendto(tx, buf, (size_t)n, 0, (struct sockaddr *)&dst, sizeof dst);
         }
-        /* Drain what arrived; the socket's timeout ends a batch. */
-        while (recv(rx, buf, sizeof buf, 0) > 0)
-            got++;
+        /* Drain until everything sent so far is in, or nothing came for
+         * quiet_ms (on a loaded machine packets can take a while). */
+        while (got < sent) {
+            struct pollfd p = {.fd = rx, .events = POLLIN};
+            if (poll(&p, 1, quiet_ms) <= 0)
+                break;
+            ssize_t n = recv(rx, buf, sizeof buf, MSG_DONTWAIT);
+            if (n >= taglen && memcmp(buf, tag, (size_t)taglen) == 0)
+                got++;
+        }
     }
     return got;
 }

@@ -29,9 +29,13 @@ int ctu_run_as(char *const *argv, int uid, char *out, size_t cap);
  * with a receive timeout of timeout_ms. */
 int ctu_udp(const hosts_net *net, int host, uint16_t port, int timeout_ms);
 
-/* Sends `count` datagrams from socket `from` to host `to`:port and counts
- * how many socket `rx` receives (draining in batches so nothing is lost to
- * a full buffer). */
-int ctu_udp_probe(const hosts_net *net, int tx, int to, uint16_t port, int rx, int count);
+/* Sends `count` datagrams from socket `tx` to host `to`:port and counts
+ * how many of them socket `rx` receives, draining after each batch of 100
+ * (so nothing is lost to a full buffer) until all are in or nothing came
+ * for quiet_ms. Use a long quiet_ms where everything should arrive (it
+ * only waits if something is missing) and a short one where nothing should. */
+#define CTU_OPEN_MS 1000
+#define CTU_CLOSED_MS 100
+int ctu_udp_probe(const hosts_net *net, int tx, int to, uint16_t port, int rx, int count, int quiet_ms);
 
 #endif

@@ -74,7 +74,8 @@ static void check_matrix(const int open[HOSTS][HOSTS])
         for (int b = 0; b < HOSTS; b++) {
             if (a == b)
                 continue;
-            int got = ctu_udp_probe(&fx.net, fx.tx[a], b, RX_PORT, fx.rx[b], 3);
+            int got = ctu_udp_probe(&fx.net, fx.tx[a], b, RX_PORT, fx.rx[b], 3,
+                                    open[a][b] ? CTU_OPEN_MS : CTU_CLOSED_MS);
             if (got != (open[a][b] ? 3 : 0))
                 fail_msg("link %d -> %d: %d of 3 datagrams arrived, expected %s", a, b, got,
                          open[a][b] ? "all" : "none");
@@ -224,12 +225,12 @@ static void test_cut_covers_proxy_port(void **state)
     assert_true(p1 >= 0 && p2 >= 0);
     partition_set_proxy_port(fx.part, 1, 9401);
     assert_int_equal(partition_cut(fx.part, 1, 2, err, sizeof err), 0);
-    assert_int_equal(ctu_udp_probe(&fx.net, p1, 2, RX_PORT, fx.rx[2], 3), 0);     /* from P_1: cut */
-    assert_int_equal(ctu_udp_probe(&fx.net, p2, 2, RX_PORT, fx.rx[2], 3), 3);     /* from P_2: open */
-    assert_int_equal(ctu_udp_probe(&fx.net, p1, 3, RX_PORT, fx.rx[3], 3), 3);     /* P_1 to n3: open */
-    assert_int_equal(ctu_udp_probe(&fx.net, fx.tx[0], 2, RX_PORT, fx.rx[2], 3), 3); /* hub itself: open */
+    assert_int_equal(ctu_udp_probe(&fx.net, p1, 2, RX_PORT, fx.rx[2], 3, CTU_CLOSED_MS), 0);     /* from P_1: cut */
+    assert_int_equal(ctu_udp_probe(&fx.net, p2, 2, RX_PORT, fx.rx[2], 3, CTU_OPEN_MS), 3);     /* from P_2: open */
+    assert_int_equal(ctu_udp_probe(&fx.net, p1, 3, RX_PORT, fx.rx[3], 3, CTU_OPEN_MS), 3);     /* P_1 to n3: open */
+    assert_int_equal(ctu_udp_probe(&fx.net, fx.tx[0], 2, RX_PORT, fx.rx[2], 3, CTU_OPEN_MS), 3); /* hub itself: open */
     assert_int_equal(partition_heal(fx.part, err, sizeof err), 0);
-    assert_int_equal(ctu_udp_probe(&fx.net, p1, 2, RX_PORT, fx.rx[2], 3), 3);
+    assert_int_equal(ctu_udp_probe(&fx.net, p1, 2, RX_PORT, fx.rx[2], 3, CTU_OPEN_MS), 3);
     partition_set_proxy_port(fx.part, 1, 0);
     close(p1);
     close(p2);
@@ -241,18 +242,18 @@ static void test_loss_drops_about_the_fraction(void **state)
     const int count = 2000;
     (void)state;
     assert_int_equal(partition_loss(fx.part, 1, 2, 0.3, err, sizeof err), 0);
-    int got = ctu_udp_probe(&fx.net, fx.tx[1], 2, RX_PORT, fx.rx[2], count);
+    int got = ctu_udp_probe(&fx.net, fx.tx[1], 2, RX_PORT, fx.rx[2], count, CTU_CLOSED_MS);
     /* Expect 70% = 1400; the binomial sd is about 20, so +-150 is > 7 sd. */
     if (got < 1250 || got > 1550)
         fail_msg("loss 0.3: %d of %d arrived, expected about 1400", got, count);
     /* The reverse direction is untouched. */
-    assert_int_equal(ctu_udp_probe(&fx.net, fx.tx[2], 1, RX_PORT, fx.rx[1], 200), 200);
+    assert_int_equal(ctu_udp_probe(&fx.net, fx.tx[2], 1, RX_PORT, fx.rx[1], 200, CTU_OPEN_MS), 200);
     assert_int_equal(partition_loss(fx.part, 1, 2, 1.5, err, sizeof err), -1);
     /* A cut overrides the loss, and heal removes both. */
     assert_int_equal(partition_cut(fx.part, 1, 2, err, sizeof err), 0);
-    assert_int_equal(ctu_udp_probe(&fx.net, fx.tx[1], 2, RX_PORT, fx.rx[2], 50), 0);
+    assert_int_equal(ctu_udp_probe(&fx.net, fx.tx[1], 2, RX_PORT, fx.rx[2], 50, CTU_CLOSED_MS), 0);
     assert_int_equal(partition_heal(fx.part, err, sizeof err), 0);
-    assert_int_equal(ctu_udp_probe(&fx.net, fx.tx[1], 2, RX_PORT, fx.rx[2], 200), 200);
+    assert_int_equal(ctu_udp_probe(&fx.net, fx.tx[1], 2, RX_PORT, fx.rx[2], 200, CTU_OPEN_MS), 200);
 }
 
 int main(void)

@@ -161,13 +161,16 @@ static void put_status_json(node *n, buf *b)
         ",\"applied\":%" PRIu64 ",\"last_index\":%" PRIu64 ",\"snapshot_index\":%" PRIu64
         ",\"leader\":%u,\"vote\":%u,\"keys\":%" PRIu64 ",\"kv_rev\":%" PRIu64
         ",\"fsync\":\"%s\",\"fsyncs\":%" PRIu64 ",\"clock_offset_ns\":%" PRId64 ",\"clock_drift_ppm\":%d"
-        ",\"trace\":%s,\"bugs\":%u",
+        ",\"trace\":%s,\"bugs\":[",
         n->cfg->id, raft_role_name(raft_role(n->r)), raft_current_term(n->r),
         raft_commit_index(n->r), raft_applied_index(n->r), raft_last_index(n->r),
         raft_snapshot_index(n->r), raft_leader(n->r), raft_voted_for(n->r), kv_count(n->kv),
         kv_rev(n->kv), n->cfg->fsync ? "always" : "never", raft_storage_fsyncs(n->st),
-        node_now(n) - (int64_t)mono_now_ns(), n->clock.drift_ppm,
-        n->trace.t && trace_enabled(n->trace.t) ? "true" : "false", (unsigned)n->cfg->nbugs);
+        node_clock_offset(&n->clock, mono_now_ns()), n->clock.drift_ppm,
+        n->trace.t && trace_enabled(n->trace.t) ? "true" : "false");
+    for (int i = 0; i < n->cfg->nbugs; i++)
+        buf_printf(b, "%s\"%s\"", i ? "," : "", raft_bug_name(raft_bug_parse(n->cfg->bugs[i])));
+    buf_puts(b, "]");
     buf_printf(b,
         ",\"counters\":{\"datagrams_sent\":%" PRIu64 ",\"datagrams_received\":%" PRIu64
         ",\"send_errors\":%" PRIu64 ",\"auth_failures\":%" PRIu64 ",\"malformed\":%" PRIu64

@@ -58,16 +58,31 @@ static int read_decimal(const char **p, decimal *d, const char *whole, char *err
     return 0;
 }
 
-/* d * unit as an integer; fails if it overflows or is not whole. */
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* d * unit as an integer; fails if it overflows or is not whole. The
+ * common factors of unit and 10^frac are cancelled first, so a value that
+ * fits is never rejected because mant * unit would not ("22222.2s"). */
 static int scale(const decimal *d, uint64_t unit, uint64_t *out, const char *what,
                  const char *whole, char *err, size_t errlen)
 {
-    if (unit != 0 && d->mant > UINT64_MAX / unit)
-        return errf(err, errlen, "'%s' is too large", whole);
-    uint64_t v = d->mant * unit;
-    if (v % pow10_tab[d->frac] != 0)
+    uint64_t q = pow10_tab[d->frac], g = gcd(unit, q);
+    uint64_t u = unit / g;
+    q /= g;                          /* u and q are now coprime */
+    if (d->mant % q != 0)
         return errf(err, errlen, "'%s' is not a whole number of %s", whole, what);
-    *out = v / pow10_tab[d->frac];
+    uint64_t m = d->mant / q;
+    if (u != 0 && m > UINT64_MAX / u)
+        return errf(err, errlen, "'%s' is too large", whole);
+    *out = m * u;
     return 0;
 }
 

@@ -39,6 +39,9 @@ static void test_durations(void **state)
     assert_true(dur("0") == 0ULL);
     assert_true(dur("0.1s") == 100000000ULL);
     assert_true(dur("0.5us") == 500ULL);
+    /* Many fraction digits: fits although mantissa * unit would not (fuzz find). */
+    assert_true(dur("22222.202222222s") == 22222202222222ULL);
+    assert_true(dur("18446744073.709551s") == 18446744073709551000ULL);
     uint64_t v;
     ASSERT_FAILS(parse_duration_ns("5sec", &v, err, sizeof err),
                  "unknown unit 'sec' in '5sec' (use ns, us, ms, s or m)");
@@ -48,6 +51,7 @@ static void test_durations(void **state)
     ASSERT_FAILS(parse_duration_ns("-1s", &v, err, sizeof err), "negative value '-1s'");
     ASSERT_FAILS(parse_duration_ns("1.5ns", &v, err, sizeof err), "not a whole number of nanoseconds");
     ASSERT_FAILS(parse_duration_ns("99999999999999m", &v, err, sizeof err), "too large");
+    ASSERT_FAILS(parse_duration_ns("18446744073.709552s", &v, err, sizeof err), "too large");
     ASSERT_FAILS(parse_duration_ns("1.0000000000000000001s", &v, err, sizeof err), "too precise");
     ASSERT_FAILS(parse_duration_ns("1..5s", &v, err, sizeof err), "unknown unit '.5s'");
 }

@@ -248,11 +248,15 @@ static void on_heartbeat(ctrl_node *c, uint16_t from, const uint8_t *body, size_
     /* A member we already proposed to remove gets no lease: the removal
      * may commit any moment. */
     int removing = member && s->proposed && c->now - s->proposed <= c->o.detect_ns;
-    s->heard = c->now;
+    /* A member asking to join restarted without its state: it does not
+     * count as alive, so it is removed and can then join afresh. */
+    int lost_state = member && (h.flags & CTRL_HB_JOIN);
+    if (!lost_state)
+        s->heard = c->now;
     s->join = (h.flags & CTRL_HB_JOIN) && !member;
     snprintf(s->addr, sizeof s->addr, "%s", h.addr);
     snprintf(s->client, sizeof s->client, "%s", h.client);
-    if (raft_role(c->r) == RAFT_LEADER && member && !removing) {
+    if (raft_role(c->r) == RAFT_LEADER && member && !removing && !lost_state) {
         buf b;
         buf_init(&b);
         ctrl_hb_ack_encode(c->st.epoch, h.sent, &b);

@@ -40,7 +40,11 @@ enum ctrl_msg_type {
     CTRL_MSG_CONFIG = 0x33,    /* control node -> chain node / client: ctrl_state */
 };
 
-#define CTRL_HB_JOIN 0x1   /* HEARTBEAT flag: not a member, holds a state, add me */
+/* HEARTBEAT flag: "add me as the new tail" (sent once the node holds a copy
+ * of the tail's state). From a node still listed as a member it means the
+ * node restarted without its state: it is treated as silent, so removed,
+ * and can join afresh. */
+#define CTRL_HB_JOIN 0x1
 
 /* HEARTBEAT: epoch u64, sent u64, last u64, commit u64, flags u8, addr str, client str
  * HB_ACK:    epoch u64, sent u64 (the heartbeat's, echoed) */

@@ -15,6 +15,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -55,6 +56,29 @@ struct loop {
     uint32_t heap_len;
     uint64_t timer_seq;
 };
+
+/* The loop SIGINT/SIGTERM stop (loop_stop_on_signals). */
+static loop *volatile signal_loop;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    int saved = errno; /* a handler must not disturb the code it interrupted */
+    if (signal_loop)
+        loop_stop_async(signal_loop);
+    errno = saved;
+}
+
+static void set_stop_handlers(void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -98,6 +122,10 @@ void loop_free(loop *l)
 {
     if (!l)
         return;
+    if (signal_loop == l) {
+        set_stop_handlers(SIG_DFL);
+        signal_loop = NULL;
+    }
     close(l->epfd);
     close(l->stopfd);
     free(l->fds);
@@ -389,6 +417,13 @@ int loop_run(loop *l)
 void loop_stop(loop *l)
 {
     l->stop = 1;
+}
+
+int loop_stop_on_signals(loop *l)
+{
+    signal_loop = l;
+    set_stop_handlers(on_stop_signal);
+    return 0;
 }
 
 void loop_stop_async(loop *l)

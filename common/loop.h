@@ -49,5 +49,9 @@ int loop_run_once(loop *l, int timeout_ms);
 void loop_stop(loop *l);
 /* Async-signal-safe stop (writes to an eventfd the loop watches). */
 void loop_stop_async(loop *l);
+/* Make SIGINT and SIGTERM stop this loop (through loop_stop_async), so a
+ * binary's normal clean-up path runs on Ctrl-C and on kill. One loop per
+ * process; loop_free of that loop restores the default handlers. */
+int loop_stop_on_signals(loop *l);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -300,6 +301,29 @@ static void test_stop(void **state)
     loop_free(l);
 }
 
+static void send_term(loop *l, uint64_t id, void *arg)
+{
+    (void)l;
+    (void)id;
+    (void)arg;
+    kill(getpid(), SIGTERM);
+}
+
+static void test_stop_on_signals(void **state)
+{
+    (void)state;
+    loop *l = loop_new();
+    assert_int_equal(loop_stop_on_signals(l), 0);
+    loop_add_timer(l, 1 * MS, 0, send_term, NULL);
+    uint64_t late = loop_add_timer(l, 10000 * MS, 0, never, NULL);
+    assert_int_equal(loop_run(l), 0); /* SIGTERM stopped it instead of killing us */
+    assert_int_equal(loop_cancel_timer(l, late), 0);
+    loop_free(l);
+    struct sigaction sa;
+    sigaction(SIGTERM, NULL, &sa);
+    assert_true(sa.sa_handler == SIG_DFL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +333,7 @@ int main(void)
         cmocka_unit_test(test_fd_readiness),
         cmocka_unit_test(test_removed_fd_not_dispatched),
         cmocka_unit_test(test_stop),
+        cmocka_unit_test(test_stop_on_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,7 @@
  *   of its prefix, and its processes, cgroup and record are gone.
  * - clean never touches a live run's net, nor a `net up` net without --all;
  *   `net down` removes the latter.
- * - SIGTERM through cleanup_install removes the net with no clean at all.
+ * - SIGTERM or SIGINT through cleanup_install removes the net with no clean.
  * - The CLI's usage errors and its not-root message. */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -50,7 +50,7 @@ static int teardown(void **state)
     }
     cleanup_all();
     /* Whatever a failed test left, by name. */
-    for (const char *tag = "kltmc"; *tag; tag++) {
+    for (const char *tag = "kltimc"; *tag; tag++) {
         ctu_net_name(name, sizeof name, *tag);
         sweep_net(name, NULL, &rep, NULL, err, sizeof err);
     }
@@ -240,15 +240,16 @@ static void test_clean_spares_live_and_manual_nets(void **state)
     assert_nothing_left(a);
 }
 
-static void test_sigterm_cleans_up_without_clean(void **state)
+/* A run that installed cleanup_install gets `sig`: it dies of that signal
+ * and leaves nothing, without any clean. */
+static void signal_cleans_up(int sig, char tag)
 {
     char name[16];
     int fds[2];
     pid_t pid;
     unsigned long long start;
     char st;
-    (void)state;
-    ctu_net_name(name, sizeof name, 't');
+    ctu_net_name(name, sizeof name, tag);
     assert_int_equal(pipe(fds), 0);
     child_pid = fork();
     if (child_pid == 0) {
@@ -273,15 +274,27 @@ static void test_sigterm_cleans_up_without_clean(void **state)
     close(fds[0]);
     assert_int_equal(procstat_read(pid, &st, &start), 0);
     int status;
-    kill(child_pid, SIGTERM);
+    kill(child_pid, sig);
     assert_int_equal(waitpid(child_pid, &status, 0), child_pid);
     child_pid = 0;
-    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);   /* it died of the signal */
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == sig);   /* it died of the signal */
     assert_nothing_left(name);
     assert_true(gone(pid, start));
     char record[128];
     snprintf(record, sizeof record, REGISTRY_DIR "/%s.run", name);
     assert_int_equal(access(record, F_OK), -1);
+}
+
+static void test_sigterm_cleans_up_without_clean(void **state)
+{
+    (void)state;
+    signal_cleans_up(SIGTERM, 't');
+}
+
+static void test_sigint_cleans_up_without_clean(void **state)
+{
+    (void)state;
+    signal_cleans_up(SIGINT, 'i');
 }
 
 static void test_record_stays_readable_over_many_restarts(void **state)
@@ -358,6 +371,7 @@ int main(void)
         cmocka_unit_test_teardown(test_sigkill_then_clean, teardown),
         cmocka_unit_test_teardown(test_clean_spares_live_and_manual_nets, teardown),
         cmocka_unit_test_teardown(test_sigterm_cleans_up_without_clean, teardown),
+        cmocka_unit_test_teardown(test_sigint_cleans_up_without_clean, teardown),
         cmocka_unit_test_teardown(test_record_stays_readable_over_many_restarts, teardown),
         cmocka_unit_test_teardown(test_cli_errors, teardown),
     };

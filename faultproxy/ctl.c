@@ -29,6 +29,13 @@ static const char *next_arg(args *a)
     return a->i < a->argc ? a->argv[a->i++] : NULL;
 }
 
+/* "<keyword>: <reason from parse.h>" */
+static int fail_kw(args *a, const char *kw, const char *reason)
+{
+    snprintf(a->err, sizeof a->err, "%.40s: %s", kw, reason);
+    return -1;
+}
+
 static int fail(args *a, const char *fmt, const char *x)
 {
     char tmp[ERRLEN];
@@ -53,7 +60,7 @@ static int arg_prob(args *a, const char *kw, double *out)
     if (!v)
         return -1;
     if (parse_probability(v, out, e, sizeof e) < 0)
-        return fail(a, "%s", e);
+        return fail_kw(a, kw, e);
     return 0;
 }
 
@@ -64,7 +71,7 @@ static int arg_duration(args *a, const char *kw, uint64_t *out)
     if (!v)
         return -1;
     if (parse_duration_ns(v, out, e, sizeof e) < 0)
-        return fail(a, "%s", e);
+        return fail_kw(a, kw, e);
     if (*out > PROXY_MAX_DELAY_NS)
         return fail(a, "duration '%s' is above the 60s limit", v);
     return 0;
@@ -77,7 +84,7 @@ static int arg_uint(args *a, const char *kw, uint64_t min, uint64_t max, uint64_
     if (!v)
         return -1;
     if (parse_uint64(v, min, max, out, e, sizeof e) < 0)
-        return fail(a, "%s", e);
+        return fail_kw(a, kw, e);
     return 0;
 }
 
@@ -95,7 +102,7 @@ static int arg_bandwidth(args *a, const char *kw, double *out)
     memcpy(num, v, (size_t)(slash - v));
     num[slash - v] = '\0';
     if (parse_size(num, &size, e, sizeof e) < 0)
-        return fail(a, "%s", e);
+        return fail_kw(a, kw, e);
     if (size == 0)
         return fail(a, "bandwidth '%s' must be above zero", v);
     *out = (double)size;
@@ -203,7 +210,7 @@ static int parse_fault(args *a, const char *kw, proxy_faults *f)
         if (!v)
             return -1;
         if (parse_rate(v, &f->rate_msgs, e, sizeof e) < 0)
-            return fail(a, "%s", e);
+            return fail_kw(a, kw, e);
         if (!(f->rate_msgs > 0))
             return fail(a, "rate '%s' must be above zero", v);
         return 0;
@@ -268,9 +275,9 @@ static int cmd_partition(proxy_ctl *c, args *a, buf *out)
     uint8_t group[PROXY_MAX_NODES] = {0};
     int ngroups = 0;
     const char *g;
-    if (a->argc < 1)
+    if (a->argc - a->i < 1)
         return fail(a, "%s", "PROXY.PARTITION needs groups, e.g. n1,n2 n3,n4,n5");
-    if (a->argc > 255)
+    if (a->argc - a->i > 255)
         return fail(a, "%s", "too many groups");
     while ((g = next_arg(a))) {
         ngroups++;

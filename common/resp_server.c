@@ -75,6 +75,10 @@ static void process_commands(resp_conn *c);
 static void conn_destroy(resp_conn *c)
 {
     resp_server *s = c->srv;
+    /* From here on, replies to this connection (even from the close
+     * callback itself) are no-ops, and nothing re-enters this function. */
+    c->dead = 1;
+    c->busy = 1;
     if (s->close_fn)
         s->close_fn(c, s->arg);
     loop_del_fd(s->l, c->fd);

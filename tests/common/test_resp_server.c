@@ -92,6 +92,9 @@ static void handle(resp_conn *c, resp_command *cmd, void *arg)
 static void on_close(resp_conn *c, void *arg)
 {
     (void)arg;
+    /* Replying to the closing connection itself must be a no-op. */
+    if (resp_server_reply(srv, resp_conn_id(c), "+late\r\n", 7) != -1)
+        abort();
     free(resp_conn_data(c));
     closes++;
 }
@@ -118,6 +121,8 @@ static int setup(void **state)
     return pthread_create(&loop_thread, NULL, run_loop, NULL);
 }
 
+static resp_client *left_open; /* test_free_with_pending */
+
 static int teardown(void **state)
 {
     (void)state;
@@ -125,6 +130,7 @@ static int teardown(void **state)
     pthread_join(loop_thread, NULL);
     resp_server_free(srv);
     loop_free(lp);
+    resp_client_close(left_open);
     return 0;
 }
 
@@ -410,6 +416,20 @@ static void test_client_errors(void **state)
     assert_non_null(strstr(err, "refused"));
 }
 
+/* Left open with a reply pending when the server is freed (teardown):
+ * the close callback's reply attempt must be a no-op, not a double free. */
+static void test_free_with_pending(void **state)
+{
+    (void)state;
+    resp_client *b = connect_ok();
+    left_open = connect_ok();
+    const char *deferc[] = {"DEFERC"};
+    resp_client_append(left_open, 1, deferc, NULL);
+    assert_int_equal(resp_client_flush(left_open, LONG), RESP_CLIENT_OK);
+    wait_deferred(b, "NCONNIDS", 3); /* two came from test_deferred_order */
+    resp_client_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +441,7 @@ int main(void)
         cmocka_unit_test(test_backpressure),
         cmocka_unit_test(test_reset_while_paused),
         cmocka_unit_test(test_client_errors),
+        cmocka_unit_test(test_free_with_pending),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -155,15 +155,22 @@ static void dir_queue(tdir *d, const char *data, size_t len)
 {
     tconn *c = d->c;
     const proxy_tcp_faults *f = &c->t->rules[c->li].dir[d->d];
-    uint64_t now = loop_now(c->t->l);
-    uint64_t due = now + f->latency_ns;
+    uint64_t base = loop_now(c->t->l) + f->latency_ns;
     if (f->jitter_ns)
-        due += prng_below(&c->rng, f->jitter_ns);
+        base += prng_below(&c->rng, f->jitter_ns);
     size_t step = f->slice ? f->slice : len;
     for (size_t off = 0; off < len; off += step) {
         size_t n = len - off < step ? len - off : step;
-        if (due < d->last_due)
+        /* Never before the previous segment; pause after it when slicing. */
+        uint64_t due = base;
+        if (d->last_due >= due) {
             due = d->last_due;
+            if (f->slice)
+                due += f->slice_delay_ns;
+        }
+        /* Bandwidth cap: a segment leaves once its last byte would have. */
+        if (f->bandwidth > 0)
+            due += (uint64_t)((double)n * 1e9 / f->bandwidth);
         seg *s = malloc(sizeof *s + n);
         if (!s)
             abort();
@@ -179,15 +186,9 @@ static void dir_queue(tdir *d, const char *data, size_t len)
         d->tail = s;
         d->queued += n;
         d->last_due = due;
-        /* The bandwidth cap spaces segments by their transmission time. */
-        if (f->bandwidth > 0)
-            due += (uint64_t)((double)n * 1e9 / f->bandwidth);
-        if (f->slice)
-            due += f->slice_delay_ns;
     }
 }
 
-/* Read what is available on the direction's input. Returns -1 if closed. */
 static int dir_read(tdir *d)
 {
     tconn *c = d->c;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -302,7 +304,22 @@ static void valgrind_session(void **st)
 {
     (void)st;
     harness h;
-    h_start(&h, 3, 1, 1, NULL);
+    /* A TCP upstream, so the TCP relay's allocations are checked too. */
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t sl = sizeof sa;
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    getsockname(lfd, (struct sockaddr *)&sa, &sl);
+    char spec[64];
+    snprintf(spec, sizeof spec, "127.0.0.1:0,127.0.0.1:%u", ntohs(sa.sin_port));
+    const char *extra[] = {"--tcp", spec, NULL};
+    h_start(&h, 3, 1, 1, extra);
+    h_ok(&h, "PROXY.TCP t0 up latency 10s slice 3");
+    int cfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sa.sin_port = htons(h.tcp_port);
+    assert_int_equal(connect(cfd, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(send(cfd, "queued at exit", 14, 0), 14);
     h_ok(&h, "PROXY.RULE n1 n2 delay 2s duplicate 0.5");
     h_ok(&h, "PROXY.RULE n2 n3 corrupt 0.5 truncate 0.2 reorder 0.3 replay 0.3 after 5ms");
     h_ok(&h, "PROXY.PARTITION n1 n3");
@@ -318,6 +335,8 @@ static void valgrind_session(void **st)
     resp_value_free(&v);
     h_ok(&h, "PROXY.HEAL");
     assert_int_equal(h_stop(&h), 0);   /* valgrind exits 99 on a leak or error */
+    close(cfd);
+    close(lfd);
 }
 
 int main(int argc, char **argv)

@@ -66,6 +66,15 @@ struct backend {
     int nodes;
     char prefix[16];             /* run prefix for every resource ("rl4711") */
     pthread_mutex_t mu;          /* the process table (nemesis threads share it) */
+    /* Restarts asked for by other threads, run by the owner thread: a
+     * child's PR_SET_PDEATHSIG fires when the *thread* that forked it
+     * exits, so every process must be forked by the thread that lives as
+     * long as the run (the one that called backend_init). */
+    pthread_t owner;
+    pthread_cond_t cv;
+    int req_handle;              /* -1: none pending */
+    int req_done, req_rc;
+    char req_err[256];
     backend_proc procs[BACKEND_MAX_PROCS];
     void *impl;                  /* backend-private state */
 };
@@ -84,6 +93,8 @@ int backend_start(backend *b, int host, const char *name, char *const argv[],
 int backend_find(backend *b, const char *name);                      /* handle or -1 */
 int backend_signal(backend *b, int handle, int sig);                 /* SIGSTOP/SIGCONT tracked */
 int backend_restart(backend *b, int handle, char *err, size_t errlen);
+/* Owner thread: run pending restart requests, waiting up to timeout_ns for one. */
+void backend_service(backend *b, uint64_t timeout_ns);
 /* Reap without blocking; 1 if the process is (now) gone. */
 int backend_reap(backend *b, int handle);
 /* SIGTERM, wait up to grace_ns, then SIGKILL. Always leaves it reaped. */

@@ -23,6 +23,9 @@ void backend_init(backend *b, const backend_ops *ops, const char *prefix)
     memset(b, 0, sizeof *b);
     b->ops = ops;
     pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->cv, NULL);
+    b->owner = pthread_self();
+    b->req_handle = -1;
     snprintf(b->prefix, sizeof b->prefix, "%s", prefix);
 }
 
@@ -134,7 +137,56 @@ static int backend_signal_locked(backend *b, backend_proc *p, int sig)
     return 0;
 }
 
+static int restart_here(backend *b, int h, char *err, size_t errlen);
+
 int backend_restart(backend *b, int h, char *err, size_t errlen)
+{
+    if (pthread_equal(pthread_self(), b->owner))
+        return restart_here(b, h, err, errlen);
+    /* Hand it to the owner thread and wait (one request at a time). */
+    pthread_mutex_lock(&b->mu);
+    while (b->req_handle >= 0)
+        pthread_cond_wait(&b->cv, &b->mu);
+    b->req_handle = h;
+    b->req_done = 0;
+    pthread_cond_broadcast(&b->cv);
+    while (!b->req_done)
+        pthread_cond_wait(&b->cv, &b->mu);
+    int rc = b->req_rc;
+    snprintf(err, errlen, "%s", b->req_err);
+    b->req_handle = -1;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+void backend_service(backend *b, uint64_t timeout_ns)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ns = (uint64_t)ts.tv_nsec + timeout_ns;
+    ts.tv_sec += (time_t)(ns / 1000000000ull);
+    ts.tv_nsec = (long)(ns % 1000000000ull);
+    pthread_mutex_lock(&b->mu);
+    while (!(b->req_handle >= 0 && !b->req_done)) {
+        if (pthread_cond_timedwait(&b->cv, &b->mu, &ts) != 0)
+            break;
+    }
+    if (b->req_handle >= 0 && !b->req_done) {
+        int h = b->req_handle;
+        pthread_mutex_unlock(&b->mu);
+        char err[256] = "";
+        int rc = restart_here(b, h, err, sizeof err);
+        pthread_mutex_lock(&b->mu);
+        b->req_rc = rc;
+        snprintf(b->req_err, sizeof b->req_err, "%s", err);
+        b->req_done = 1;
+        pthread_cond_broadcast(&b->cv);
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
+static int restart_here(backend *b, int h, char *err, size_t errlen)
 {
     backend_proc *p = &b->procs[h];
     if (!p->used) {

@@ -41,6 +41,7 @@ struct nemesis {
     prng p;
     pthread_t t, slow_t;
     atomic_int quit;
+    atomic_int finished;
     pthread_mutex_t mu;          /* slow_cpu and proxy rule bookkeeping */
     double slow_cpu[SCN_MAX_NODES];
     int proxy_cuts[SCN_MAX_NODES][SCN_MAX_NODES];  /* blackhole rules we set */
@@ -580,6 +581,7 @@ static void *nemesis_main(void *arg)
         if (!atomic_load(&n->quit))
             execute(n, i);
     }
+    atomic_store(&n->finished, 1);
     return NULL;
 }
 
@@ -600,6 +602,14 @@ nemesis *nemesis_start(run *r, struct workload *w)
         abort();
     return n;
 }
+
+void nemesis_stop_async(nemesis *n)
+{
+    if (n)
+        atomic_store(&n->quit, 1);
+}
+
+int nemesis_stopped(nemesis *n) { return !n || atomic_load(&n->finished); }
 
 void nemesis_stop(nemesis *n)
 {

@@ -36,7 +36,11 @@ struct workload;
 
 /* Run the plan in a thread against the cluster. */
 nemesis *nemesis_start(run *r, struct workload *w);
-/* Stop the thread (remaining steps are skipped). */
+/* Ask the thread to stop (remaining steps are skipped); nemesis_stopped
+ * says when it has; nemesis_stop joins it. The caller keeps serving
+ * backend restarts meanwhile (backend_service), which a step may wait for. */
+void nemesis_stop_async(nemesis *n);
+int nemesis_stopped(nemesis *n);
 void nemesis_stop(nemesis *n);
 /* End phase: heal partitions, clear link faults (back to network.links),
  * resume paused, restart killed (not crash-stopped) nodes, reset clocks and

@@ -208,7 +208,8 @@ static void roles(ctx *c)
     }
     fprintf(c->f, "<p class='note'>From the node traces: <span style='color:#2e9e4f'>leader</span>, "
                   "<span style='color:#e8a33d'>candidate</span>, <span style='color:#bbb'>follower"
-                  "</span>; hover for the term.</p>\n<svg width='%d' height='%d'>\n", L + W + R,
+                  "</span>, <span style='color:#333'>down</span>, <span style='color:#8e6bd6'>"
+                  "paused/slow</span>; hover for the term.</p>\n<svg width='%d' height='%d'>\n", L + W + R,
             n * lh + 30);
     bands(c, 0, n * lh, 0);
     for (int i = 0; i < n; i++)
@@ -221,6 +222,15 @@ static void roles(ctx *c)
                 t1 = inv->roles[j].t0;
                 break;
             }
+        /* A role ends when its node is killed or paused. */
+        char name[16];
+        snprintf(name, sizeof name, "\"n%d\"", r->node + 1);
+        for (size_t b = 0; b < c->d.nbands; b++) {
+            const rband *bd = &c->d.bands[b];
+            if ((!strcmp(bd->kind, "kill") || !strcmp(bd->kind, "crash-stop")) &&
+                strstr(bd->text, name) && bd->t0 > r->t0 && bd->t0 < t1)
+                t1 = bd->t0;
+        }
         if (r->t0 < 0 || t1 <= r->t0)
             continue;
         const char *col = !strcmp(r->role, "leader") ? "#2e9e4f"
@@ -230,6 +240,24 @@ static void roles(ctx *c)
                       PRIu64 "</title></rect>\n", X(c, r->t0), r->node * lh + 3,
                 fmax(1, X(c, t1 > c->t_end ? c->t_end : t1) - X(c, r->t0)), lh - 6, col,
                 r->node + 1, r->role, r->term);
+    }
+    /* Down (killed) and stopped (paused) stretches of each node. */
+    for (size_t b = 0; b < c->d.nbands; b++) {
+        const rband *bd = &c->d.bands[b];
+        int down = !strcmp(bd->kind, "kill") || !strcmp(bd->kind, "crash-stop");
+        if (!down && strcmp(bd->kind, "pause") && strcmp(bd->kind, "slow"))
+            continue;
+        for (int i = 0; i < n; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "\"n%d\"", i + 1);
+            if (!strstr(bd->text, name))
+                continue;
+            int64_t e = bd->t1 >= 0 ? bd->t1 : c->t_end;
+            fprintf(c->f, "<rect x='%.1f' y='%d' width='%.1f' height='%d' fill='%s' "
+                          "fill-opacity='0.85'><title>n%d %s</title></rect>\n",
+                    X(c, bd->t0), i * lh + 3, fmax(1, X(c, e) - X(c, bd->t0)), lh - 6,
+                    down ? "#333" : "#8e6bd6", i + 1, bd->kind);
+        }
     }
     axis(c, n * lh + 4);
     fprintf(c->f, "</svg>\n");
@@ -318,6 +346,38 @@ static void pre_file(FILE *f, const char *path, size_t max)
     fclose(in);
 }
 
+/* faultproxy's per-link counters as a table (links with no traffic left out). */
+static void proxy_table(FILE *f, const char *path)
+{
+    fprintf(f, "<h2>Proxy statistics</h2>\n");
+    json_t *j = json_load_file(path, 0, NULL);
+    json_t *links = json_object_get(j, "links");
+    if (!json_is_array(links) || !json_array_size(links)) {
+        fprintf(f, "<p class='note'>(no proxy-stats.json)</p>\n");
+        json_decref(j);
+        return;
+    }
+    json_t *first = json_array_get(links, 0);
+    const char *k;
+    json_t *v;
+    fprintf(f, "<table class='stats'><tr><th>link</th>");
+    json_object_foreach(first, k, v) if (json_is_integer(v)) fprintf(f, "<th>%s</th>", k);
+    fprintf(f, "</tr>\n");
+    size_t i;
+    json_t *l;
+    json_array_foreach(links, i, l) {
+        if (!json_integer_value(json_object_get(l, "received")))
+            continue;
+        fprintf(f, "<tr><td>%s&rarr;%s</td>", json_string_value(json_object_get(l, "from")),
+                json_string_value(json_object_get(l, "to")));
+        json_object_foreach(first, k, v) if (json_is_integer(v))
+            fprintf(f, "<td>%" JSON_INTEGER_FORMAT "</td>", json_integer_value(json_object_get(l, k)));
+        fprintf(f, "</tr>\n");
+    }
+    fprintf(f, "</table>\n");
+    json_decref(j);
+}
+
 #ifdef RIFTLAB_HAVE_CHECKER
 /* The checker's own drawing of the failing window (linearizable/sequential). */
 static void checker_svg(ctx *c, const char *dir)
@@ -387,6 +447,7 @@ int report_write(const char *dir, const scenario *s, const outcome *o)
                ".banner.pass{background:#2e9e4f}.banner.fail{background:#c62828}"
                ".banner.unknown{background:#e8a33d}table{border-collapse:collapse}"
                "td,th{border:1px solid #ccc;padding:3px 10px;text-align:left}"
+               "table.stats td,table.stats th{font-size:11px;padding:1px 4px}"
                "tr.pass td:last-child{color:#2e9e4f}tr.fail td{background:#fde4e4}"
                "tr.fail td:last-child{color:#c62828;font-weight:bold}.note{color:#555;font-size:13px}"
                ".window{background:#fff3f3;border-left:4px solid #c62828;padding:8px}"
@@ -420,9 +481,9 @@ int report_write(const char *dir, const scenario *s, const outcome *o)
         strcpy(txt + 20000, "\n...");
     esc(f, txt);
     free(txt);
-    fprintf(f, "</pre>\n<h2>Proxy statistics</h2>\n");
+    fprintf(f, "</pre>\n");
     snprintf(path, sizeof path, "%s/proxy-stats.json", dir);
-    pre_file(f, path, 20000);
+    proxy_table(f, path);
     fprintf(f, "<h2>Scenario as run</h2>\n");
     snprintf(path, sizeof path, "%s/scenario.yaml", dir);
     pre_file(f, path, 20000);

@@ -248,17 +248,22 @@ int run_scenario(scenario *s, const run_opts *opts)
     w = workload_start(r, (uint64_t)hrec_now(&r->h) + s->workload.duration_ns);
     nem = nemesis_start(r, w);
     uint64_t end = (uint64_t)hrec_now(&r->h) + s->workload.duration_ns;
+    uint64_t next_tick = mono_now_ns() + 1000 * NS_MS;
     while (!run_interrupted && (uint64_t)hrec_now(&r->h) < end) {
-        struct timespec ts = {0, 250000000};
-        nanosleep(&ts, NULL);
-        static int tick;
-        if (++tick % 4 == 0) {
+        /* The main thread forks every process (see backend.h): serve the
+         * nemesis's restarts while waiting. */
+        backend_service(&r->be, 50 * NS_MS);
+        if (mono_now_ns() >= next_tick) {
+            next_tick += 1000 * NS_MS;
             cluster_probe_leader(r, 200 * NS_MS);
             progress_status(r, 0);
         }
     }
     atomic_store(&r->stop, 1);
     workload_join(w);
+    nemesis_stop_async(nem);
+    while (!nemesis_stopped(nem))   /* it may be waiting for a restart */
+        backend_service(&r->be, 20 * NS_MS);
     nemesis_stop(nem);
     progress_status(r, 1);
     progress_log(r, "end phase: heal, quiesce %.1fs, final reads",
@@ -275,6 +280,9 @@ int run_scenario(scenario *s, const run_opts *opts)
 
 teardown:
     if (nem) {   /* only on an error path between start and the end phase */
+        nemesis_stop_async(nem);
+        while (!nemesis_stopped(nem))
+            backend_service(&r->be, 20 * NS_MS);
         nemesis_stop(nem);
         nemesis_heal_all(r, nem);
     }

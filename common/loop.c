@@ -292,7 +292,7 @@ uint64_t loop_add_timer(loop *l, uint64_t delay_ns, uint64_t period_ns,
     if (!l->dispatching)
         l->now = mono_now_ns();
     struct loop_timer *t = &l->timers[slot];
-    t->deadline = l->now + delay_ns;
+    t->deadline = delay_ns > UINT64_MAX - l->now ? UINT64_MAX : l->now + delay_ns;
     t->period = period_ns;
     t->fn = fn;
     t->arg = arg;

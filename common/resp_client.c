@@ -26,6 +26,14 @@ struct resp_client {
     char err[160];
 };
 
+/* now + timeout, saturating: a huge timeout means "no deadline", not one
+ * that wrapped into the past. */
+static uint64_t deadline_after(uint64_t timeout_ns)
+{
+    uint64_t now = mono_now_ns();
+    return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
 /* Waits for events on fd until the deadline: 1 ready, 0 timed out, -1 error. */
 static int wait_fd(int fd, short events, uint64_t deadline)
 {
@@ -45,7 +53,7 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 
 resp_client *resp_client_connect(const char *hostport, uint64_t timeout_ns, char *err, size_t errlen)
 {
-    uint64_t deadline = mono_now_ns() + timeout_ns;
+    uint64_t deadline = deadline_after(timeout_ns);
     int fd = net_tcp_connect(hostport, err, errlen);
     if (fd < 0)
         return NULL;
@@ -112,7 +120,7 @@ static int flush_until(resp_client *c, uint64_t deadline)
 
 int resp_client_flush(resp_client *c, uint64_t timeout_ns)
 {
-    return flush_until(c, mono_now_ns() + timeout_ns);
+    return flush_until(c, deadline_after(timeout_ns));
 }
 
 static int read_until(resp_client *c, resp_value *out, uint64_t deadline)
@@ -150,13 +158,13 @@ static int read_until(resp_client *c, resp_value *out, uint64_t deadline)
 
 int resp_client_read(resp_client *c, resp_value *out, uint64_t timeout_ns)
 {
-    return read_until(c, out, mono_now_ns() + timeout_ns);
+    return read_until(c, out, deadline_after(timeout_ns));
 }
 
 int resp_client_call(resp_client *c, resp_value *out, uint64_t timeout_ns,
                      int argc, const char *const *argv, const size_t *argl)
 {
-    uint64_t deadline = mono_now_ns() + timeout_ns;
+    uint64_t deadline = deadline_after(timeout_ns);
     resp_client_append(c, argc, argv, argl);
     int rc = flush_until(c, deadline);
     return rc != RESP_CLIENT_OK ? rc : read_until(c, out, deadline);

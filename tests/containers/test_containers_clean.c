@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -207,6 +208,18 @@ static void test_clean_spares_live_and_manual_nets(void **state)
     assert_int_equal(run(up), 0);
     snprintf(hub, sizeof hub, "ip netns exec %s-n1", b);
     assert_non_null(strstr(out, hub));           /* it tells how to use it */
+
+    /* Another process can attach to a `net up` net and use its hosts. */
+    hosts_net attached;
+    assert_int_equal(hosts_attach(&attached, b, err, sizeof err), 0);
+    assert_int_equal(attached.nodes, 2);
+    int fd = hosts_socket(&attached, 2, AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(hosts_socket(&attached, 3, AF_INET, SOCK_DGRAM, 0), -1);
+    hosts_close(&attached);
+    assert_int_equal(hosts_attach(&attached, "rlnosuchnet", err, sizeof err), -1);
+    assert_non_null(strstr(err, "no net named"));
 
     char *clean[] = {rlnet, "clean", NULL};
     char *ls[] = {rlnet, "net", "ls", NULL};

@@ -362,7 +362,8 @@ int loop_run_once(loop *l, int timeout_ms)
     int64_t wait_ns = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
     if (l->heap_len > 0) {
         uint64_t d = l->timers[l->heap[0]].deadline;
-        int64_t until = d > l->now ? (int64_t)(d - l->now) : 0;
+        uint64_t gap = d > l->now ? d - l->now : 0;
+        int64_t until = gap > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)gap;
         if (wait_ns < 0 || until < wait_ns)
             wait_ns = until;
     }

@@ -289,6 +289,10 @@ static void test_stop(void **state)
     uint64_t late = loop_add_timer(l, 10000 * MS, 0, never, NULL);
     uint64_t forever = loop_add_timer(l, UINT64_MAX, 0, never, NULL); /* no wrap-around */
     assert_int_equal(loop_run(l), 0);
+    /* With only that far timer pending, a bounded wait still returns. */
+    assert_int_equal(loop_cancel_timer(l, late), 0);
+    assert_int_equal(loop_run_once(l, 1), 0);
+    late = loop_add_timer(l, 10000 * MS, 0, never, NULL);
     assert_int_equal(loop_cancel_timer(l, forever), 0);
     /* From another thread (what a signal handler does): the loop, which
      * has nothing to do for 10 s, wakes and returns. */

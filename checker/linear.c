@@ -1,0 +1,261 @@
+/* linear.c: the linearizability search (Wing & Gong, with Lowe's
+ * just-in-time linearization and memoization, as Porcupine does it).
+ *
+ * The ops of one partition become a doubly linked list of call and return
+ * entries in history order. Walking from the head, a call entry is an op
+ * that could take effect now: if the model accepts it and the configuration
+ * (set of ops done, model state) is new, it is linearized: its call and
+ * return are lifted out of the list and the walk restarts at the head.
+ * Reaching a return entry means that op's deadline passed without it being
+ * linearized: undo the last choice and try the next candidate after it.
+ * Info ops have a call and no return: they may be linearized anywhere after
+ * their invocation, or never (the search ends when every completed op is
+ * done). Fail ops never reach this file.
+ *
+ * The memo key is (state, m, bits[m/64 .. hi/64]) where m is the lowest op
+ * not done and hi the highest done: every op below m is done and none above
+ * hi is, so the window is exact and short (about the concurrency), not the
+ * whole bitset. Its hash is a Zobrist XOR kept up to date in O(1) per step. */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checker/hash.h"
+#include "checker/memo.h"
+#include "checker/search.h"
+
+#define NIL (-1)
+
+typedef struct lin_entry {
+    uint32_t pos;           /* event index: history order */
+    int32_t op;             /* local op number (0..n) */
+    int32_t match;          /* call: its return entry, NIL for info ops */
+    bool call;
+} lin_entry;
+
+double search_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void search_result_free(search_result *r)
+{
+    free(r->order);
+    free(r->window);
+    memset(r, 0, sizeof *r);
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const lin_entry *x = a, *y = b;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+static inline uint64_t zob(uint32_t i) { return chk_mix64(i + 0x51ed27a3d6ULL); }
+
+/* The list and the stack of one search, so the helpers stay small. */
+typedef struct lin {
+    lin_entry *ent;
+    int32_t *next, *prev;   /* index ne is the head sentinel */
+    int32_t head;
+    uint64_t *bits;
+    int32_t *stk_e;
+    uint64_t *stk_state;
+    int64_t *stk_hi;
+    const uint32_t *idx;
+} lin;
+
+static void lin_lift(lin *L, int32_t e)
+{
+    int32_t r = L->ent[e].match;
+    L->next[L->prev[e]] = L->next[e];
+    if (L->next[e] != NIL)
+        L->prev[L->next[e]] = L->prev[e];
+    if (r != NIL) {
+        L->next[L->prev[r]] = L->next[r];
+        if (L->next[r] != NIL)
+            L->prev[L->next[r]] = L->prev[r];
+    }
+}
+
+static void lin_unlift(lin *L, int32_t e)
+{
+    int32_t r = L->ent[e].match;
+    if (r != NIL) {
+        L->next[L->prev[r]] = r;
+        if (L->next[r] != NIL)
+            L->prev[L->next[r]] = r;
+    }
+    L->next[L->prev[e]] = e;
+    if (L->next[e] != NIL)
+        L->prev[L->next[e]] = e;
+}
+
+/* Evidence at a dead end: the order so far, the op whose return blocks,
+ * and the candidates that were tried before it. */
+static void lin_record(lin *L, size_t depth, int32_t stuck, search_result *out)
+{
+    free(out->order);
+    free(out->window);
+    out->order = malloc((depth + 1) * sizeof *out->order);
+    for (size_t i = 0; i < depth; i++)
+        out->order[i] = L->idx[L->ent[L->stk_e[i]].op];
+    out->norder = depth;
+    size_t nw = 0;
+    for (int32_t e = L->next[L->head]; e != NIL && e != stuck; e = L->next[e])
+        nw++;
+    out->window = malloc((nw + 1) * sizeof *out->window);
+    out->nwindow = 0;
+    for (int32_t e = L->next[L->head]; e != NIL && e != stuck; e = L->next[e])
+        if (L->ent[e].call)
+            out->window[out->nwindow++] = L->idx[L->ent[e].op];
+    out->stuck = L->idx[L->ent[stuck].op];
+}
+
+int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t n, const model *m,
+               void *ctx, const search_budget *b, search_result *out)
+{
+    (void)h;
+    memset(out, 0, sizeof *out);
+    out->verdict = SEARCH_TRUE;
+    if (n == 0)
+        return SEARCH_TRUE;
+    lin L = {0};
+    L.idx = idx;
+    L.ent = malloc(2 * n * sizeof *L.ent);
+    size_t ne = 0, remaining = 0;
+    for (size_t i = 0; i < n; i++) {
+        const hist_op *o = &ops[idx[i]];
+        L.ent[ne++] = (lin_entry){o->inv, (int32_t)i, NIL, true};
+        if (o->type == HIST_OK) {
+            L.ent[ne++] = (lin_entry){o->cmp, (int32_t)i, NIL, false};
+            remaining++;
+        }
+    }
+    qsort(L.ent, ne, sizeof *L.ent, entry_cmp);
+    int32_t *call_of = malloc(n * sizeof *call_of);
+    for (size_t e = 0; e < ne; e++)
+        if (L.ent[e].call)
+            call_of[L.ent[e].op] = (int32_t)e;
+    for (size_t e = 0; e < ne; e++)
+        if (!L.ent[e].call)
+            L.ent[call_of[L.ent[e].op]].match = (int32_t)e;
+    free(call_of);
+    L.next = malloc((ne + 1) * sizeof *L.next);
+    L.prev = malloc((ne + 1) * sizeof *L.prev);
+    L.head = (int32_t)ne;
+    for (size_t e = 0; e < ne; e++) {
+        L.next[e] = e + 1 < ne ? (int32_t)e + 1 : NIL;
+        L.prev[e] = e ? (int32_t)e - 1 : L.head;
+    }
+    L.next[L.head] = 0;
+    L.prev[L.head] = NIL;
+    size_t nwords = (n + 63) / 64;
+    L.bits = calloc(nwords + 1, sizeof *L.bits);
+    L.stk_e = malloc(n * sizeof *L.stk_e);
+    L.stk_state = malloc(n * sizeof *L.stk_state);
+    L.stk_hi = malloc(n * sizeof *L.stk_hi);
+    uint64_t *key = malloc((nwords + 2) * sizeof *key);
+    memo memo;
+    memo_init(&memo, b->memo_bytes);
+
+    uint64_t state = m->init(ctx), z = 0, steps = 0;
+    size_t depth = 0, mlow = 0;
+    int64_t best = -1;
+    int32_t e = L.next[L.head];
+    int verdict = SEARCH_TRUE;
+    while (remaining > 0) {
+        steps++;
+        if ((b->max_steps && steps > b->max_steps) ||
+            ((steps & 0x3fff) == 0 && b->deadline > 0 && search_now() > b->deadline)) {
+            verdict = SEARCH_UNKNOWN;
+            out->reason = "search budget exhausted";
+            break;
+        }
+        if (e != NIL && L.ent[e].call) {
+            uint32_t oi = (uint32_t)L.ent[e].op;
+            const hist_op *o = &ops[idx[oi]];
+            uint64_t nx;
+            if (m->step(ctx, state, o, &nx)) {
+                L.bits[oi >> 6] |= 1ULL << (oi & 63);
+                uint64_t z2 = z ^ zob(oi);
+                size_t nm = mlow;
+                while (nm < n && (L.bits[nm >> 6] >> (nm & 63) & 1))
+                    nm++;
+                int64_t hi = depth ? L.stk_hi[depth - 1] : -1;
+                if ((int64_t)oi > hi)
+                    hi = oi;
+                uint32_t kw = 2;
+                key[0] = nx;
+                key[1] = nm;
+                if (hi >= (int64_t)nm)
+                    for (size_t w = nm >> 6; w <= ((size_t)hi >> 6); w++)
+                        key[kw++] = L.bits[w];
+                if (memo_insert(&memo, chk_mix64(z2 ^ chk_mix64(nx ^ 0x9e3779b97f4a7c15ULL)), key, kw)) {
+                    L.stk_e[depth] = e;
+                    L.stk_state[depth] = state;
+                    L.stk_hi[depth] = hi;
+                    depth++;
+                    state = nx;
+                    z = z2;
+                    mlow = nm;
+                    lin_lift(&L, e);
+                    if (o->type == HIST_OK)
+                        remaining--;
+                    e = L.next[L.head];
+                    continue;
+                }
+                L.bits[oi >> 6] &= ~(1ULL << (oi & 63));
+            }
+            e = L.next[e];
+            continue;
+        }
+        /* A return entry (or the end): this branch is dead. */
+        if ((int64_t)depth > best && e != NIL) {
+            best = (int64_t)depth;
+            lin_record(&L, depth, e, out);
+        }
+        if (depth == 0) {
+            verdict = SEARCH_FALSE;
+            break;
+        }
+        depth--;
+        int32_t ce = L.stk_e[depth];
+        uint32_t oi = (uint32_t)L.ent[ce].op;
+        state = L.stk_state[depth];
+        lin_unlift(&L, ce);
+        L.bits[oi >> 6] &= ~(1ULL << (oi & 63));
+        z ^= zob(oi);
+        if (oi < mlow)
+            mlow = oi;
+        if (ops[idx[oi]].type == HIST_OK)
+            remaining++;
+        e = L.next[ce];
+    }
+    if (verdict == SEARCH_TRUE) {
+        free(out->order);
+        free(out->window);
+        out->window = NULL;
+        out->nwindow = 0;
+        out->order = malloc((depth + 1) * sizeof *out->order);
+        for (size_t i = 0; i < depth; i++)
+            out->order[i] = idx[L.ent[L.stk_e[i]].op];
+        out->norder = depth;
+    }
+    out->verdict = verdict;
+    out->steps = steps;
+    memo_free(&memo);
+    free(key);
+    free(L.ent);
+    free(L.next);
+    free(L.prev);
+    free(L.bits);
+    free(L.stk_e);
+    free(L.stk_state);
+    free(L.stk_hi);
+    return verdict;
+}

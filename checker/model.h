@@ -1,0 +1,52 @@
+/* model.h: a sequential specification the searches check a history against.
+ *
+ * A model is a table of functions, so a new model is one new file. States
+ * are 64-bit handles and must be canonical: two handles are equal exactly
+ * when the states are (a model whose states are large, like kv's appended
+ * strings, interns them in its context, hashing and comparing the content on
+ * collision). That is what lets the memo of the searches store and compare
+ * a state as one word. `equal` and `hash` exist for callers that want the
+ * model's own view; for every model here equal is `a == b`.
+ *
+ * step() sees only ops that took effect or may have: `ok` ops and `info` ops
+ * (fail ops are dropped before a search starts). For an info op the result
+ * is unknown, so step applies the op without checking a return value (a cas
+ * writes its new value if the expected one is present, else changes nothing). */
+#ifndef RIFTLAB_CHECKER_MODEL_H
+#define RIFTLAB_CHECKER_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "checker/history.h"
+
+typedef struct model {
+    const char *name;
+    void *(*ctx_new)(const history *h);   /* per-check context (may return h itself) */
+    void (*ctx_free)(void *ctx);
+    uint64_t (*init)(void *ctx);          /* the state of every partition at the start */
+    /* Legal op in state? Then *next is the state after it. */
+    bool (*step)(void *ctx, uint64_t state, const hist_op *op, uint64_t *next);
+    bool (*equal)(void *ctx, uint64_t a, uint64_t b);
+    uint64_t (*hash)(void *ctx, uint64_t state);
+    void (*describe)(void *ctx, uint64_t state, FILE *out);
+    /* Independent part of the state an op touches (P-compositionality). */
+    uint32_t (*partition)(const hist_op *op);
+    bool (*accepts)(hist_f f);            /* ops this model can judge */
+} model;
+
+extern const model model_register;
+extern const model model_cas_register;
+extern const model model_kv;
+extern const model model_mutex;
+
+/* By name ("register", "cas-register", "kv", "mutex"); NULL if unknown. */
+const model *model_find(const char *name);
+
+/* Shared helpers for models whose states are value ids. */
+uint32_t model_partition_by_key(const hist_op *op);
+bool model_equal_id(void *ctx, uint64_t a, uint64_t b);
+uint64_t model_hash_id(void *ctx, uint64_t s);
+
+#endif

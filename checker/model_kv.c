@@ -1,0 +1,263 @@
+/* model_kv.c: a key-value store; each key is a cas-register that also has
+ * delete and append (Porcupine's kv logs: get/put/append on strings).
+ *
+ * Appended strings can be long (hundreds of bytes) and the search builds a
+ * new one at every append it tries, so strings are never materialised. A
+ * string state is a node of a trie: (parent node, appended value), with the
+ * string's length and polynomial hash kept in the node and updated in O(1)
+ * (h(s+v) = h(s)*B^|v| + h(v), mod 2^64). Nodes are interned by (parent,
+ * value), so an append is one hash lookup. A read compares length and hash
+ * first and, only when they match, the actual bytes (walking the chain),
+ * caching the answer: hash collisions cost time, never a wrong verdict.
+ *
+ * Handles: a non-string value (null, an integer) is its value id; a string
+ * is KV_STR | node. Node 1 is "" (the root). Two different paths to the same
+ * string (put "ab" vs. append "a","b") are different handles: that only
+ * costs memo hits, since reads compare contents. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "checker/hash.h"
+#include "checker/model.h"
+
+#define KV_STR (1ULL << 40)
+#define KV_B 0x100000001b3ULL
+
+typedef struct kv_node {
+    uint32_t parent, vid;   /* root: parent 0 */
+    uint64_t len, hash;
+} kv_node;
+
+typedef struct kv_ctx {
+    const history *h;
+    kv_node *nodes;
+    uint32_t nnodes, capnodes;
+    uint64_t *vhash, *vpow;  /* per value id: hash of its bytes, B^len */
+    uint64_t *vnode;         /* per value id: handle of write(v) (0: not yet) */
+    uint64_t *map;           /* (key, result) pairs: appends and read checks */
+    size_t mmask, mn;
+} kv_ctx;
+
+static void kv_seg(const history *h, uint32_t vid, const char **p, size_t *n)
+{
+    const hist_value *v = &h->vals[vid];
+    *p = v->kind == HIST_V_STRING ? v->str : v->text;
+    *n = v->kind == HIST_V_STRING ? v->slen : v->len;
+}
+
+static void *kv_ctx_new(const history *h)
+{
+    kv_ctx *c = calloc(1, sizeof *c);
+    c->h = h;
+    c->vhash = malloc(h->nvals * sizeof *c->vhash);
+    c->vpow = malloc(h->nvals * sizeof *c->vpow);
+    c->vnode = calloc(h->nvals, sizeof *c->vnode);
+    c->capnodes = 1024;
+    c->nodes = malloc(c->capnodes * sizeof *c->nodes);
+    c->mmask = 4095;
+    c->map = calloc((c->mmask + 1) * 2, sizeof *c->map);
+    if (!c || !c->vhash || !c->vpow || !c->vnode || !c->nodes || !c->map)
+        abort();
+    for (uint32_t v = 1; v < h->nvals; v++) {
+        const char *p;
+        size_t n;
+        kv_seg(h, v, &p, &n);
+        uint64_t hs = 0, pw = 1;
+        for (size_t i = 0; i < n; i++) {
+            hs = hs * KV_B + (unsigned char)p[i] + 1;
+            pw *= KV_B;
+        }
+        c->vhash[v] = hs;
+        c->vpow[v] = pw;
+    }
+    c->nodes[0] = (kv_node){0, 0, 0, 0};
+    c->nodes[1] = (kv_node){0, 0, 0, 0}; /* the root: "" */
+    c->nnodes = 2;
+    return c;
+}
+
+static void kv_ctx_free(void *ctx)
+{
+    kv_ctx *c = ctx;
+    free(c->vhash);
+    free(c->vpow);
+    free(c->vnode);
+    free(c->nodes);
+    free(c->map);
+    free(c);
+}
+
+/* The map: open addressing over 64-bit keys (never 0) to 64-bit results. */
+static uint64_t *kv_slot(kv_ctx *c, uint64_t key)
+{
+    size_t i = chk_mix64(key) & c->mmask;
+    while (c->map[2 * i] && c->map[2 * i] != key)
+        i = (i + 1) & c->mmask;
+    return &c->map[2 * i];
+}
+
+static void kv_put(kv_ctx *c, uint64_t *slot, uint64_t key, uint64_t val)
+{
+    slot[0] = key;
+    slot[1] = val;
+    if (++c->mn * 2 <= c->mmask)
+        return;
+    uint64_t *old = c->map;
+    size_t omask = c->mmask;
+    c->mmask = c->mmask * 2 + 1;
+    c->map = calloc((c->mmask + 1) * 2, sizeof *c->map);
+    if (!c->map)
+        abort();
+    for (size_t i = 0; i <= omask; i++)
+        if (old[2 * i]) {
+            uint64_t *s = kv_slot(c, old[2 * i]);
+            s[0] = old[2 * i];
+            s[1] = old[2 * i + 1];
+        }
+    free(old);
+}
+
+/* Appending vid to string node `node`: the interned child. */
+static uint32_t kv_child(kv_ctx *c, uint32_t node, uint32_t vid)
+{
+    uint64_t key = (uint64_t)node << 32 | vid; /* node >= 1: never 0 */
+    uint64_t *slot = kv_slot(c, key);
+    if (slot[0])
+        return (uint32_t)slot[1];
+    if (c->nnodes == c->capnodes) {
+        c->nodes = realloc(c->nodes, (c->capnodes *= 2) * sizeof *c->nodes);
+        if (!c->nodes)
+            abort();
+    }
+    const kv_node *p = &c->nodes[node];
+    uint32_t id = c->nnodes++;
+    const char *s;
+    size_t n;
+    kv_seg(c->h, vid, &s, &n);
+    c->nodes[id] = (kv_node){node, vid, p->len + n, p->hash * c->vpow[vid] + c->vhash[vid]};
+    kv_put(c, slot, key, id);
+    return id;
+}
+
+/* Does the string of node equal the bytes of value r? Walks the chain. */
+static bool kv_same(kv_ctx *c, uint32_t node, uint32_t r)
+{
+    const char *rs;
+    size_t rn;
+    kv_seg(c->h, r, &rs, &rn);
+    size_t end = rn;
+    for (; node > 1; node = c->nodes[node].parent) {
+        const char *s;
+        size_t n;
+        kv_seg(c->h, c->nodes[node].vid, &s, &n);
+        if (n > end || memcmp(rs + end - n, s, n) != 0)
+            return false;
+        end -= n;
+    }
+    return end == 0;
+}
+
+static bool kv_read_ok(kv_ctx *c, uint64_t state, uint32_t r)
+{
+    const hist_value *v = &c->h->vals[r];
+    if (!(state & KV_STR))
+        return v->kind != HIST_V_STRING && state == r;
+    if (v->kind != HIST_V_STRING)
+        return false;
+    const kv_node *n = &c->nodes[(uint32_t)state];
+    if (n->len != v->slen || n->hash != c->vhash[r])
+        return false;
+    uint64_t key = (uint64_t)r << 40 | (uint32_t)state | 1ULL << 63; /* distinct from append keys */
+    uint64_t *slot = kv_slot(c, key);
+    if (slot[0])
+        return slot[1] != 0;
+    bool same = kv_same(c, (uint32_t)state, r);
+    kv_put(c, slot, key, same);
+    return same;
+}
+
+static uint64_t kv_value(kv_ctx *c, uint32_t vid)
+{
+    if (c->h->vals[vid].kind != HIST_V_STRING)
+        return vid;
+    if (!c->vnode[vid])
+        c->vnode[vid] = KV_STR | (c->h->vals[vid].slen ? kv_child(c, 1, vid) : 1);
+    return c->vnode[vid];
+}
+
+static uint64_t kv_init(void *ctx)
+{
+    kv_ctx *c = ctx;
+    return kv_value(c, c->h->initial);
+}
+
+static bool kv_step(void *ctx, uint64_t s, const hist_op *o, uint64_t *next)
+{
+    kv_ctx *c = ctx;
+    *next = s;
+    switch (o->f) {
+    case HIST_F_READ:
+        return o->type != HIST_OK || kv_read_ok(c, s, o->ret);
+    case HIST_F_WRITE:
+        *next = kv_value(c, o->arg);
+        return true;
+    case HIST_F_DELETE:
+        *next = HIST_NULL;
+        return true;
+    case HIST_F_APPEND:
+        if (!(s & KV_STR)) /* null appends to "", another value to its text */
+            s = s == HIST_NULL ? (KV_STR | 1) : KV_STR | kv_child(c, 1, (uint32_t)s);
+        *next = KV_STR | kv_child(c, (uint32_t)s, o->arg);
+        return true;
+    case HIST_F_CAS: {
+        bool match = (s & KV_STR) ? kv_read_ok(c, s, o->arg) : s == o->arg;
+        if (match)
+            *next = kv_value(c, o->arg2);
+        return match || o->type != HIST_OK;
+    }
+    default:
+        return false;
+    }
+}
+
+static uint64_t kv_hash(void *ctx, uint64_t s)
+{
+    kv_ctx *c = ctx;
+    return s & KV_STR ? c->nodes[(uint32_t)s].hash : chk_mix64(s);
+}
+
+static void kv_describe(void *ctx, uint64_t s, FILE *out)
+{
+    kv_ctx *c = ctx;
+    if (!(s & KV_STR)) {
+        fputs(c->h->vals[s].text, out);
+        return;
+    }
+    /* Segments are linked from the end: collect them, print in order. */
+    uint32_t depth = 0, *chain = NULL;
+    for (uint32_t n = (uint32_t)s; n > 1; n = c->nodes[n].parent)
+        depth++;
+    chain = malloc((depth + 1) * sizeof *chain);
+    uint32_t i = depth;
+    for (uint32_t n = (uint32_t)s; n > 1; n = c->nodes[n].parent)
+        chain[--i] = c->nodes[n].vid;
+    fputc('"', out);
+    for (i = 0; i < depth; i++) {
+        const char *p;
+        size_t n;
+        kv_seg(c->h, chain[i], &p, &n);
+        fwrite(p, 1, n, out);
+    }
+    fputc('"', out);
+    free(chain);
+}
+
+static bool kv_accepts(hist_f f)
+{
+    return f == HIST_F_READ || f == HIST_F_WRITE || f == HIST_F_CAS || f == HIST_F_DELETE || f == HIST_F_APPEND;
+}
+
+const model model_kv = {
+    "kv", kv_ctx_new, kv_ctx_free, kv_init, kv_step, model_equal_id, kv_hash,
+    kv_describe, model_partition_by_key, kv_accepts,
+};

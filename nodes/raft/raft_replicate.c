@@ -310,7 +310,7 @@ void raft_on_append(raft *r, const raft_msg *m)
     raft_term have = raft_log_term(&r->log, prev);
     if (have != prev_term) {
         raft_index first = prev;
-        while (first - 1 > r->log.base && raft_log_term(&r->log, first - 1) == have)
+        while (first > r->log.base + 1 && raft_log_term(&r->log, first - 1) == have)
             first--;
         reject(r, m->from, have, first);
         return;

@@ -293,6 +293,8 @@ static void disk_apply(sim_disk *d, const sim_op *op)
 /* Apply the first k pending ops to the durable state. */
 static void disk_commit(sim_disk *d, size_t k)
 {
+    if (!k)
+        return;
     for (size_t i = 0; i < k; i++)
         disk_apply(d, &d->ops[i]);
     memmove(d->ops, d->ops + k, (d->n_ops - k) * sizeof *d->ops);

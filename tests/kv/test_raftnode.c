@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -292,6 +294,39 @@ static void test_hmac_mismatch(void **state)
     CALL(&c3, "GET", "h"); assert_int_equal(last.type, RESP_NIL); resp_value_free(&last);
     rn_close(&c3);
     (void)commit3;
+
+    /* Hand-made datagrams to the leader: garbage is `malformed`, another
+     * cluster's is `other_cluster`, an untagged one is an auth failure. */
+    long long mal0 = 0, oc0 = 0, auth0 = 0, mal1 = 0, oc1 = 0, auth1 = 0;
+    rn_status(&C, L, role, sizeof role, NULL, "malformed", &mal0);
+    rn_status(&C, L, role, sizeof role, NULL, "other_cluster", &oc0);
+    rn_status(&C, L, role, sizeof role, NULL, "auth_failures", &auth0);
+    wire_key key;
+    char err[256];
+    assert_int_equal(wire_key_load(C.nodes[0].key_file, &key, err, sizeof err), 0);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)C.nodes[L].udp_port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    uint8_t junk[40], d[200];
+    memset(junk, 0x5a, sizeof junk);
+    sendto(fd, junk, sizeof junk, 0, (struct sockaddr *)&to, sizeof to);
+    wire_header h = {.type = 5, .src = (uint16_t)C.nodes[(L + 1) % 2].id, .dst = (uint16_t)C.nodes[L].id,
+                     .cluster = 99};
+    int n = wire_encode(d, sizeof d, &h, "x", 1, &key);
+    assert_true(n > 0);
+    sendto(fd, d, (size_t)n, 0, (struct sockaddr *)&to, sizeof to);
+    h.cluster = 1;
+    n = wire_encode(d, sizeof d, &h, "x", 1, NULL);
+    assert_true(n > 0);
+    sendto(fd, d, (size_t)n, 0, (struct sockaddr *)&to, sizeof to);
+    close(fd);
+    usleep(200000);
+    rn_status(&C, L, role, sizeof role, NULL, "malformed", &mal1);
+    rn_status(&C, L, role, sizeof role, NULL, "other_cluster", &oc1);
+    rn_status(&C, L, role, sizeof role, NULL, "auth_failures", &auth1);
+    assert_true(mal1 > mal0);
+    assert_true(oc1 > oc0);
+    assert_true(auth1 > auth0);
 }
 
 /* The "Done when" test: pipelined writes to the leader, kill -9 of the

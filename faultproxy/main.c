@@ -1,6 +1,6 @@
 /* main.c: the faultproxy binary: parses the flags, wires the engine
  * (rules.c), the UDP relay (relay.c), the TCP relay (tcp.c) and the control
- * listener (ctlsrv.c + ctl.c) onto one event loop, and on SIGINT/SIGTERM
+ * listener (common resp_server + ctl.c) onto one event loop, and on SIGINT/SIGTERM
  * writes the stats file and frees everything. Usage in docs/faultproxy.md. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -16,9 +16,10 @@
 
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/net.h"
 #include "common/parse.h"
+#include "common/resp_server.h"
 #include "ctl.h"
-#include "ctlsrv.h"
 #include "relay.h"
 #include "rules.h"
 #include "tcp.h"
@@ -55,7 +56,7 @@ typedef struct proxy_main {
     proxy_engine *eng;
     relay *rl;
     tcp_relay *tcp;
-    ctlsrv *srv;
+    resp_server *srv;
     proxy_ctl ctl;
     FILE *dlog;
     int ntcp;
@@ -64,31 +65,10 @@ typedef struct proxy_main {
     proxy_tcp_rule tcprules[PROXY_MAX_TCP];
 } proxy_main;
 
-static loop *g_loop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (g_loop)
-        loop_stop_async(g_loop);
-}
-
 static int parse_hostport(const char *s, struct sockaddr_in *out)
 {
-    char host[64];
-    const char *colon = strrchr(s, ':');
-    if (!colon || (size_t)(colon - s) >= sizeof host)
-        return -1;
-    memcpy(host, s, (size_t)(colon - s));
-    host[colon - s] = '\0';
-    uint64_t port;
-    char err[100];
-    if (parse_uint64(colon + 1, 0, 65535, &port, err, sizeof err) < 0)
-        return -1;
-    memset(out, 0, sizeof *out);
-    out->sin_family = AF_INET;
-    out->sin_port = htons((uint16_t)port);
-    return inet_pton(AF_INET, host, &out->sin_addr) == 1 ? 0 : -1;
+    char err[128];
+    return net_parse_addr(s, out, err, sizeof err);
 }
 
 static int valid_name(const char *s)
@@ -183,13 +163,13 @@ static void on_delay_timer(loop *l, int fd, unsigned ev, void *arg)
     relay_on_timer(((proxy_main *)arg)->rl);
 }
 
-static void on_control(void *arg, int argc, char **argv, buf *reply)
+static void on_control(resp_conn *c, resp_command *cmd, void *arg)
 {
     proxy_main *m = arg;
     m->ctl.cluster = relay_cluster(m->rl);
-    if (proxy_ctl_exec(&m->ctl, argc, argv, reply)) {
-        relay_log_control(m->rl, argc, argv);
-        LOG_INFO("control: %s%s", argv[0], argc > 1 ? " ..." : "");
+    if (proxy_ctl_exec(&m->ctl, cmd->argc, cmd->argv, resp_conn_out(c))) {
+        relay_log_control(m->rl, cmd->argc, cmd->argv);
+        LOG_INFO("control: %s%s", cmd->argv[0], cmd->argc > 1 ? " ..." : "");
     }
 }
 
@@ -244,7 +224,7 @@ static int write_ready(proxy_main *m, const char *path, const char *bind_addr,
     for (int i = 0; i < m->eng->nnodes; i++)
         buf_printf(&b, "udp %s %s:%u\n", m->eng->nodes[i].name, bind_addr, relay_port(m->rl, i));
     inet_ntop(AF_INET, &ctl_addr->sin_addr, a, sizeof a);
-    buf_printf(&b, "control %s:%u\n", a, ctlsrv_port(m->srv));
+    buf_printf(&b, "control %s:%d\n", a, resp_server_port(m->srv));
     for (int i = 0; i < m->ntcp; i++) {
         inet_ntop(AF_INET, &m->tcpspec[i].listen.sin_addr, a, sizeof a);
         buf_printf(&b, "tcp %s %s:%u\n", m->tcpnames[i], a, tcp_relay_port(m->tcp, i));
@@ -256,13 +236,12 @@ static int write_ready(proxy_main *m, const char *path, const char *bind_addr,
 
 static void teardown(proxy_main *m)
 {
-    ctlsrv_free(m->srv);
+    resp_server_free(m->srv);
     tcp_relay_free(m->tcp);
     relay_free(m->rl);
     proxy_engine_free(m->eng);
     if (m->dlog)
         fclose(m->dlog);
-    g_loop = NULL;
     loop_free(m->l);
 }
 
@@ -278,6 +257,7 @@ int main(int argc, char **argv)
     static proxy_main m;
     proxy_node nodes[PROXY_MAX_NODES];
     struct sockaddr_in addrs[PROXY_MAX_NODES], ctl_addr;
+    const char *ctl_hostport = "127.0.0.1:0";
     uint16_t pports[PROXY_MAX_NODES];
     int nnodes = 0, have_seed = 0;
     const char *bind_addr = "127.0.0.1", *dlog_path = NULL, *stats_path = NULL, *ready_path = NULL;
@@ -308,10 +288,11 @@ int main(int argc, char **argv)
             break;
         }
         case 'c':
-            if (parse_hostport(optarg, &ctl_addr) < 0) {
-                fprintf(stderr, "faultproxy: bad --control '%s' (want HOST:PORT)\n", optarg);
+            if (net_parse_addr(optarg, &ctl_addr, err, sizeof err) < 0) {
+                fprintf(stderr, "faultproxy: bad --control: %s\n", err);
                 return EXIT_USAGE;
             }
+            ctl_hostport = optarg;
             break;
         case 't':
             if (m.ntcp == PROXY_MAX_TCP || parse_tcp(optarg, m.ntcp, &m.tcpspec[m.ntcp]) < 0) {
@@ -383,7 +364,6 @@ int main(int argc, char **argv)
         return EXIT_HARNESS;
     }
     m.l = loop_new();
-    g_loop = m.l;
     m.rl = relay_new(m.eng, addrs, pports, bind_addr, max_queue, m.dlog, err, sizeof err);
     if (m.rl && m.ntcp)
         m.tcp = tcp_relay_new(m.l, m.ntcp, m.tcpspec, m.tcprules, seed, err, sizeof err);
@@ -391,7 +371,7 @@ int main(int argc, char **argv)
                         .tcp_rules = m.tcprules, .arg = &m, .tcp_changed = tcp_changed,
                         .stats_extra = stats_extra, .forge = forge, .info_extra = info_extra};
     if (m.rl && (!m.ntcp || m.tcp))
-        m.srv = ctlsrv_new(m.l, &ctl_addr, on_control, &m, err, sizeof err);
+        m.srv = resp_server_new(m.l, ctl_hostport, on_control, &m, err, sizeof err);
     if (!m.rl || (m.ntcp && !m.tcp) || !m.srv) {
         fprintf(stderr, "faultproxy: %s\n", err);
         teardown(&m);
@@ -401,10 +381,7 @@ int main(int argc, char **argv)
         loop_add_fd(m.l, relay_node_fd(m.rl, i), LOOP_READ, on_udp, &m);
     loop_add_fd(m.l, relay_timer_fd(m.rl), LOOP_READ, on_delay_timer, &m);
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    loop_stop_on_signals(m.l);
     signal(SIGPIPE, SIG_IGN);
 
     if (ready_path && write_ready(&m, ready_path, bind_addr, &ctl_addr) < 0) {
@@ -413,7 +390,7 @@ int main(int argc, char **argv)
         return EXIT_HARNESS;
     }
     LOG_INFO("relaying %d nodes and %d TCP listeners, seed %" PRIu64 ", control port %u",
-             m.eng->nnodes, m.ntcp, seed, ctlsrv_port(m.srv));
+             m.eng->nnodes, m.ntcp, seed, resp_server_port(m.srv));
     int rc = loop_run(m.l);
     LOG_INFO("stopping");
 

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/net.h"
 #include "common/wire.h"
 #include "pool.h"
 
@@ -92,27 +93,16 @@ relay *relay_new(proxy_engine *e, const struct sockaddr_in *node_addr,
         r->out[i] = calloc(1, sizeof(outq));
         if (!r->out[i])
             abort();
-        int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            snprintf(err, errlen, "socket: %s", strerror(errno));
-            goto fail;
-        }
-        r->fd[i] = fd;
-        int sz = RELAY_SOCKBUF;
-        /* Big buffers absorb bursts; FORCE works as root, the plain one caps at rmem_max. */
-        if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) < 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-        if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz) < 0)
-            setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
         struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(proxy_port[i]), .sin_addr = ba};
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-            snprintf(err, errlen, "bind %s:%u for node %s: %s", bind_addr, proxy_port[i],
-                     e->nodes[i].name, strerror(errno));
+        int fd = net_udp_bind_addr(&sa, err, errlen);
+        if (fd < 0)
             goto fail;
-        }
-        socklen_t sl = sizeof sa;
-        getsockname(fd, (struct sockaddr *)&sa, &sl);
-        r->port[i] = ntohs(sa.sin_port);
+        r->fd[i] = fd;
+        /* As root, go past net.core.rmem_max: a relay for many nodes sees bursts. */
+        int sz = RELAY_SOCKBUF;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz);
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz);
+        r->port[i] = (uint16_t)net_local_port(fd);
     }
     r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (r->tfd < 0) {

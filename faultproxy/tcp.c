@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/net.h"
 #include "common/prng.h"
 
 #define TCP_READ_CHUNK  65536
@@ -221,14 +222,11 @@ static void on_conn_fd(loop *l, int fd, unsigned ev, void *arg)
     (void)l;
     tconn *c = arg;
     if (!c->connected) {
-        int e = 0;
-        socklen_t sl = sizeof e;
         if (fd != c->ufd) {            /* the client gave up before upstream answered */
             conn_close(c, 0);
             return;
         }
-        getsockopt(c->ufd, SOL_SOCKET, SO_ERROR, &e, &sl);
-        if (e || (ev & LOOP_ERROR)) {
+        if (net_connect_result(c->ufd) != 0 || (ev & LOOP_ERROR)) {
             c->t->ls[c->li].connect_errors++;
             conn_close(c, 1);
             return;
@@ -318,18 +316,13 @@ static void on_accept(loop *l, int fd, unsigned ev, void *arg)
         int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (cfd < 0)
             return;
-        int ufd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        char err[128];
+        int ufd = net_tcp_connect_addr(&t->ls[li].spec.upstream, err, sizeof err);
         if (ufd < 0) {
-            close(cfd);
-            return;
-        }
-        int rc = connect(ufd, (struct sockaddr *)&t->ls[li].spec.upstream, sizeof(struct sockaddr_in));
-        if (rc < 0 && errno != EINPROGRESS) {
             t->ls[li].connect_errors++;
             struct linger lg = {1, 0};
             setsockopt(cfd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
             close(cfd);
-            close(ufd);
             continue;
         }
         tconn *c = calloc(1, sizeof *c);
@@ -378,23 +371,15 @@ tcp_relay *tcp_relay_new(loop *l, int n, const tcp_listener_spec *spec, proxy_tc
     }
     t->n = n;
     for (int i = 0; i < n; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        int one = 1;
+        char hp[32], e[160];
+        net_format_addr(&spec[i].listen, hp, sizeof hp);
+        int fd = net_tcp_listen(hp, 128, e, sizeof e);
         if (fd < 0) {
-            snprintf(err, errlen, "socket: %s", strerror(errno));
+            snprintf(err, errlen, "TCP listener %s: %s", spec[i].name, e);
             goto fail;
         }
         t->ls[i].fd = fd;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        struct sockaddr_in sa = spec[i].listen;
-        socklen_t sl = sizeof sa;
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 128) < 0) {
-            snprintf(err, errlen, "TCP listener %s: bind/listen on port %u: %s", spec[i].name,
-                     ntohs(sa.sin_port), strerror(errno));
-            goto fail;
-        }
-        getsockname(fd, (struct sockaddr *)&sa, &sl);
-        t->ls[i].port = ntohs(sa.sin_port);
+        t->ls[i].port = (uint16_t)net_local_port(fd);
         loop_add_fd(l, fd, LOOP_READ, on_accept, t);
     }
     return t;

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/net.h"
+
 #define BATCH 64
 #define EXIT_USAGE 254
 
@@ -37,16 +39,8 @@ static uint64_t now_ns(void)
 
 static int parse_addr(const char *s, struct sockaddr_in *a)
 {
-    char host[64];
-    const char *c = strrchr(s, ':');
-    if (!c || (size_t)(c - s) >= sizeof host)
-        return -1;
-    memcpy(host, s, (size_t)(c - s));
-    host[c - s] = '\0';
-    memset(a, 0, sizeof *a);
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)atoi(c + 1));
-    return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
+    char err[128];
+    return net_parse_addr(s, a, err, sizeof err);
 }
 
 static int udp_bind(const struct sockaddr_in *a)

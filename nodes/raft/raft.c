@@ -4,6 +4,8 @@
  * raft_read.c; see raft.h for the contract with the caller. */
 #include "nodes/raft/raft_internal.h"
 
+#include "common/wire.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +181,8 @@ static int check_config(const raft_config *c, char *err, size_t errlen)
         why = "lease must be shorter than the election timeout";
     else if (c->max_batch_entries == 0 || c->max_batch_bytes < RAFT_MAX_ENTRY || c->max_inflight == 0)
         why = "batch limits too small";
+    else if ((uint64_t)c->max_batch_bytes + 13ull * c->max_batch_entries + 64 > WIRE_MAX_BODY)
+        why = "batch limits exceed one datagram (max_batch_bytes + 13 x max_batch_entries)";
     if (!why) {
         int self = 0;
         for (int i = 0; i < c->n_nodes && !why; i++) {

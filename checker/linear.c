@@ -15,7 +15,23 @@
  * The memo key is (state, m, bits[m/64 .. hi/64]) where m is the lowest op
  * not done and hi the highest done: every op below m is done and none above
  * hi is, so the window is exact and short (about the concurrency), not the
- * whole bitset. Its hash is a Zobrist XOR kept up to date in O(1) per step. */
+ * whole bitset. Its hash is a Zobrist XOR kept up to date in O(1) per step.
+ *
+ * Info ops under register semantics (model->info_needs_observer). Take any
+ * valid linearization and, repeatedly: drop an info op that changes nothing
+ * (a cas whose expected value is absent, a write of the current value); if
+ * an info op that changed the state to v is not immediately followed by an
+ * op that observes v (an ok read returning v, a cas expecting v), the next
+ * op either overwrites v (a write: the info op can be dropped, since the
+ * write is legal in any state) or is an info op with no effect in state v
+ * (dropped), and an info op at the very end can be dropped too. Every step
+ * drops only info ops, which are allowed never to happen, so a history is
+ * linearizable iff it has a linearization where every info op that is kept
+ * is immediately followed by an observer. The search therefore linearizes
+ * an info op only as a pair (info op, observer), one macro step whose
+ * resulting configuration is an ordinary one, so the memo stays exact. This
+ * removes the blow-up of placing each timed-out write at every point of the
+ * rest of the history (most of Porcupine's time on the etcd logs). */
 #define _GNU_SOURCE
 #include <stdbool.h>
 #include <stdlib.h>
@@ -63,7 +79,7 @@ typedef struct lin {
     int32_t *next, *prev;   /* index ne is the head sentinel */
     int32_t head;
     uint64_t *bits;
-    int32_t *stk_e;
+    int32_t *stk_e, *stk_f;  /* f: the observer linearized with an info op, or NIL */
     uint64_t *stk_state;
     int64_t *stk_hi;
     const uint32_t *idx;
@@ -101,20 +117,52 @@ static void lin_record(lin *L, size_t depth, int32_t stuck, search_result *out)
 {
     free(out->order);
     free(out->window);
-    out->order = malloc((depth + 1) * sizeof *out->order);
-    for (size_t i = 0; i < depth; i++)
-        out->order[i] = L->idx[L->ent[L->stk_e[i]].op];
-    out->norder = depth;
+    out->order = malloc((2 * depth + 1) * sizeof *out->order);
+    out->norder = 0;
+    for (size_t i = 0; i < depth; i++) {
+        out->order[out->norder++] = L->idx[L->ent[L->stk_e[i]].op];
+        if (L->stk_f[i] != NIL)
+            out->order[out->norder++] = L->idx[L->ent[L->stk_f[i]].op];
+    }
+    out->window = NULL;
+    out->nwindow = 0;
+    if (stuck == NIL)
+        return;
     size_t nw = 0;
     for (int32_t e = L->next[L->head]; e != NIL && e != stuck; e = L->next[e])
         nw++;
     out->window = malloc((nw + 1) * sizeof *out->window);
-    out->nwindow = 0;
     for (int32_t e = L->next[L->head]; e != NIL && e != stuck; e = L->next[e])
         if (L->ent[e].call)
             out->window[out->nwindow++] = L->idx[L->ent[e].op];
     out->stuck = L->idx[L->ent[stuck].op];
 }
+
+/* The configuration key after the ops in bits: (state, m, window words). */
+static uint32_t lin_key(const lin *L, uint64_t *key, uint64_t state, size_t nm, int64_t hi)
+{
+    uint32_t kw = 2;
+    key[0] = state;
+    key[1] = nm;
+    if (hi >= (int64_t)nm)
+        for (size_t w = nm >> 6; w <= ((size_t)hi >> 6); w++)
+            key[kw++] = L->bits[w];
+    return kw;
+}
+
+/* Lowest op not done, from a known lower bound. */
+static size_t lin_low(const lin *L, size_t from, size_t n)
+{
+    size_t w = from >> 6, nw = (n + 63) / 64;
+    uint64_t x = ~L->bits[w] & (~0ULL << (from & 63));
+    while (!x && ++w < nw)
+        x = ~L->bits[w];
+    size_t r = x ? w * 64 + (size_t)__builtin_ctzll(x) : n;
+    return r < n ? r : n;
+}
+
+static inline void bit_set(uint64_t *b, uint32_t i) { b[i >> 6] |= 1ULL << (i & 63); }
+static inline void bit_clear(uint64_t *b, uint32_t i) { b[i >> 6] &= ~(1ULL << (i & 63)); }
 
 int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t n, const model *m,
                void *ctx, const search_budget *b, search_result *out)
@@ -157,6 +205,7 @@ int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
     size_t nwords = (n + 63) / 64;
     L.bits = calloc(nwords + 1, sizeof *L.bits);
     L.stk_e = malloc(n * sizeof *L.stk_e);
+    L.stk_f = malloc(n * sizeof *L.stk_f);
     L.stk_state = malloc(n * sizeof *L.stk_state);
     L.stk_hi = malloc(n * sizeof *L.stk_hi);
     uint64_t *key = malloc((nwords + 2) * sizeof *key);
@@ -166,7 +215,7 @@ int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
     uint64_t state = m->init(ctx), z = 0, steps = 0;
     size_t depth = 0, mlow = 0;
     int64_t best = -1;
-    int32_t e = L.next[L.head];
+    int32_t e = L.next[L.head], resume = NIL;
     int verdict = SEARCH_TRUE;
     while (remaining > 0) {
         steps++;
@@ -180,38 +229,68 @@ int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
             uint32_t oi = (uint32_t)L.ent[e].op;
             const hist_op *o = &ops[idx[oi]];
             uint64_t nx;
-            if (m->step(ctx, state, o, &nx)) {
-                L.bits[oi >> 6] |= 1ULL << (oi & 63);
+            bool pair = m->info_needs_observer && o->type != HIST_OK;
+            if (!m->step(ctx, state, o, &nx) || (pair && nx == state)) {
+                e = L.next[e];
+                continue;
+            }
+            /* The partner: for an info op under register semantics, each
+             * observer among the current candidates in turn; else none. */
+            int32_t f = NIL;
+            uint32_t fi = 0;
+            uint64_t fx = nx;
+            bool pushed = false;
+            for (int32_t c = pair ? (resume != NIL ? resume : L.next[L.head]) : NIL;; c = L.next[c]) {
+                if (pair) {
+                    if (c == NIL || !L.ent[c].call)
+                        break; /* observers must be candidates now */
+                    if (c == e)
+                        continue;
+                    fi = (uint32_t)L.ent[c].op;
+                    const hist_op *p = &ops[idx[fi]];
+                    if (p->f == HIST_F_WRITE || (p->f == HIST_F_CAS && p->arg != nx) || !m->step(ctx, nx, p, &fx))
+                        continue;
+                    f = c;
+                }
+                bit_set(L.bits, oi);
                 uint64_t z2 = z ^ zob(oi);
-                size_t nm = mlow;
-                while (nm < n && (L.bits[nm >> 6] >> (nm & 63) & 1))
-                    nm++;
                 int64_t hi = depth ? L.stk_hi[depth - 1] : -1;
                 if ((int64_t)oi > hi)
                     hi = oi;
-                uint32_t kw = 2;
-                key[0] = nx;
-                key[1] = nm;
-                if (hi >= (int64_t)nm)
-                    for (size_t w = nm >> 6; w <= ((size_t)hi >> 6); w++)
-                        key[kw++] = L.bits[w];
-                if (memo_insert(&memo, chk_mix64(z2 ^ chk_mix64(nx ^ 0x9e3779b97f4a7c15ULL)), key, kw)) {
+                if (f != NIL) {
+                    bit_set(L.bits, fi);
+                    z2 ^= zob(fi);
+                    if ((int64_t)fi > hi)
+                        hi = fi;
+                }
+                size_t nm = (oi == mlow || (f != NIL && fi == mlow)) ? lin_low(&L, mlow, n) : mlow;
+                uint32_t kw = lin_key(&L, key, fx, nm, hi);
+                if (memo_insert(&memo, chk_mix64(z2 ^ chk_mix64(fx ^ 0x9e3779b97f4a7c15ULL)), key, kw)) {
                     L.stk_e[depth] = e;
+                    L.stk_f[depth] = f;
                     L.stk_state[depth] = state;
                     L.stk_hi[depth] = hi;
                     depth++;
-                    state = nx;
+                    state = fx;
                     z = z2;
                     mlow = nm;
                     lin_lift(&L, e);
-                    if (o->type == HIST_OK)
-                        remaining--;
-                    e = L.next[L.head];
-                    continue;
+                    remaining -= o->type == HIST_OK;
+                    if (f != NIL) {
+                        lin_lift(&L, f);
+                        remaining -= ops[idx[fi]].type == HIST_OK;
+                    }
+                    pushed = true;
+                    break;
                 }
-                L.bits[oi >> 6] &= ~(1ULL << (oi & 63));
+                bit_clear(L.bits, oi);
+                if (f != NIL)
+                    bit_clear(L.bits, fi);
+                if (!pair)
+                    break;
             }
-            e = L.next[e];
+            resume = NIL;
+            e = pushed ? L.next[L.head] : L.next[e];
             continue;
         }
         /* A return entry (or the end): this branch is dead. */
@@ -224,28 +303,29 @@ int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
             break;
         }
         depth--;
-        int32_t ce = L.stk_e[depth];
+        int32_t ce = L.stk_e[depth], cf = L.stk_f[depth];
         uint32_t oi = (uint32_t)L.ent[ce].op;
         state = L.stk_state[depth];
+        if (cf != NIL) {
+            uint32_t fi = (uint32_t)L.ent[cf].op;
+            lin_unlift(&L, cf);
+            bit_clear(L.bits, fi);
+            z ^= zob(fi);
+            if (fi < mlow)
+                mlow = fi;
+            remaining += ops[idx[fi]].type == HIST_OK;
+            resume = L.next[cf]; /* next observer for the same info op */
+        }
         lin_unlift(&L, ce);
-        L.bits[oi >> 6] &= ~(1ULL << (oi & 63));
+        bit_clear(L.bits, oi);
         z ^= zob(oi);
         if (oi < mlow)
             mlow = oi;
-        if (ops[idx[oi]].type == HIST_OK)
-            remaining++;
-        e = L.next[ce];
+        remaining += ops[idx[oi]].type == HIST_OK;
+        e = cf != NIL ? ce : L.next[ce];
     }
-    if (verdict == SEARCH_TRUE) {
-        free(out->order);
-        free(out->window);
-        out->window = NULL;
-        out->nwindow = 0;
-        out->order = malloc((depth + 1) * sizeof *out->order);
-        for (size_t i = 0; i < depth; i++)
-            out->order[i] = idx[L.ent[L.stk_e[i]].op];
-        out->norder = depth;
-    }
+    if (verdict == SEARCH_TRUE)
+        lin_record(&L, depth, NIL, out);
     out->verdict = verdict;
     out->steps = steps;
     memo_free(&memo);
@@ -255,6 +335,7 @@ int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
     free(L.prev);
     free(L.bits);
     free(L.stk_e);
+    free(L.stk_f);
     free(L.stk_state);
     free(L.stk_hi);
     return verdict;

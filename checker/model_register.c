@@ -42,10 +42,10 @@ static bool cas_accepts(hist_f f) { return f == HIST_F_READ || f == HIST_F_WRITE
 
 const model model_register = {
     "register", reg_ctx_new, reg_ctx_free, reg_init, reg_step, model_equal_id, model_hash_id,
-    reg_describe, model_partition_by_key, reg_accepts,
+    reg_describe, model_partition_by_key, reg_accepts, true,
 };
 
 const model model_cas_register = {
     "cas-register", reg_ctx_new, reg_ctx_free, reg_init, reg_step, model_equal_id, model_hash_id,
-    reg_describe, model_partition_by_key, cas_accepts,
+    reg_describe, model_partition_by_key, cas_accepts, true,
 };

@@ -79,8 +79,11 @@ int rn_node_start(rn_cluster *c, int i)
     ARG("--client=127.0.0.1:%d", nd->client_port);
     ARG("--data=%s/data-%d", c->dir, nd->id);
     ARG("--trace=%s/trace-%d.jsonl", c->dir, nd->id);
-    ARG("--election-timeout=300ms");
-    ARG("--heartbeat=50ms");
+    /* Calm timers by default: tests that assert on one leader must not see
+     * spurious elections on a loaded CI machine. Tests about failover pass
+     * the production defaults (300ms/50ms) through c->extra. */
+    ARG("--election-timeout=1s");
+    ARG("--heartbeat=100ms");
     ARG("--log-level=warn");
     if (nd->key_file[0])
         ARG("--key=%s", nd->key_file);

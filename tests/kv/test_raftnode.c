@@ -64,6 +64,8 @@ static int setup_snap(void **state)
     (void)state;
     rn_cluster_init(&C, 3, 0);
     C.extra[0] = "--snapshot-entries=300";
+    C.extra[1] = "--election-timeout=300ms"; /* the defaults: failover speed as shipped */
+    C.extra[2] = "--heartbeat=50ms";
     if (rn_cluster_start(&C) < 0) {
         rn_cluster_stop(&C);
         return -1;

@@ -142,6 +142,8 @@ static void test_linearizable_under_leader_kill(void **state)
 {
     (void)state;
     rn_cluster_init(&C, 3, 1);
+    C.extra[0] = "--election-timeout=300ms"; /* the defaults: fast failover */
+    C.extra[1] = "--heartbeat=50ms";
     assert_int_equal(rn_cluster_start(&C), 0);
     int L = rn_wait_leader(&C, 10000, -1);
     assert_true(L >= 0);

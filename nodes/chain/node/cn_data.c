@@ -302,8 +302,12 @@ static void on_command(resp_conn *c, resp_command *cmd, void *arg)
     } else if (is(cmd, "CONSISTENCY", 2)) {
         enum chain_read_mode m;
         const char *v = cmd->argv[1];
+        /* DESIGN's names map to the weakest chain mode that still gives
+         * them: sequential is served by CRAQ (linearizable, at any member). */
         if (!strcasecmp(v, "linearizable"))
             v = "tail";
+        else if (!strcasecmp(v, "sequential"))
+            v = "craq";
         else if (!strcasecmp(v, "eventual"))
             v = "any";
         if (chain_read_mode_parse(v, &m) < 0)

@@ -246,13 +246,20 @@ static chain_node *node_new(sim *s, uint16_t id, int joining)
     return s->nodes[id].c;
 }
 
+/* " n1 n2 n3" for the verbose log. */
+static const char *config_text(const chain_config *cfg, char *text, size_t cap)
+{
+    size_t off = 0;
+    text[0] = 0;
+    for (int i = 0; i < cfg->n && off < cap; i++)
+        off += (size_t)snprintf(text + off, cap - off, " n%u", cfg->members[i]);
+    return text;
+}
+
 static void push_config(sim *s)
 {
     char text[128];
-    int off = 0;
-    for (int i = 0; i < s->cfg.n; i++)
-        off += snprintf(text + off, sizeof text - (size_t)off, " n%u", s->cfg.members[i]);
-    say(s, "config epoch %" PRIu64 ":%s", s->cfg.epoch, text);
+    say(s, "config epoch %" PRIu64 ":%s", s->cfg.epoch, config_text(&s->cfg, text, sizeof text));
     s->r->epochs = s->cfg.epoch;
     for (uint16_t id = 1; id <= SIM_NODES; id++) {
         if (s->nodes[id].c) {
@@ -418,10 +425,8 @@ static void ctrl_step(sim *s)
                 if (alive(s, old.members[k]) && chain_config_index(&s->cfg, old.members[k]) < 0)
                     s->r->false_suspicions++;   /* removed while alive (paused) */
             char text[128];
-            int off = 0;
-            for (int k = 0; k < s->cfg.n; k++)
-                off += snprintf(text + off, sizeof text - (size_t)off, " n%u", s->cfg.members[k]);
-            say(s, "control plane committed epoch %" PRIu64 ":%s", s->cfg.epoch, text);
+            say(s, "control plane committed epoch %" PRIu64 ":%s", s->cfg.epoch,
+                config_text(&s->cfg, text, sizeof text));
             s->r->epochs = s->cfg.epoch;
         }
     }

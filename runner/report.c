@@ -297,7 +297,7 @@ static void verdicts(ctx *c)
     fprintf(c->f, "<div class='banner %s'>%s</div>\n", cls,
             o->exit_code == 0 ? "Every check gave the expected verdict"
             : o->exit_code == 1 ? "A check did NOT give the expected verdict"
-                                : "A verdict is unknown (a checker ran out of budget)");
+                                : "A verdict is unknown (see the check details)");
     fprintf(c->f, "<table><tr><th>check</th><th>expected</th><th>got</th><th></th></tr>\n");
     static const char *const vt[] = {"false", "true", "unknown"};
     for (int k = 0; k < SCN_CHECK_COUNT; k++) {

@@ -167,6 +167,17 @@ static void elect_1(node *nodes, int n, int64_t *now)
     }
 }
 
+/* A 3-node cluster led by node 1, with nothing in flight. */
+static int64_t leader_cluster(node *nodes, unsigned bugs)
+{
+    int64_t now;
+    setup_cluster(nodes, 3, bugs);
+    elect_1(nodes, 3, &now);
+    drop_all();
+    nreads = 0;
+    return now;
+}
+
 /* ---- tests ------------------------------------------------------------------------------ */
 
 static void test_single_node_commits_after_fsync(void **s)
@@ -225,9 +236,7 @@ static void test_prevote_keeps_terms(void **s)
 {
     (void)s;
     node nodes[3];
-    setup_cluster(nodes, 3, 0);
-    int64_t now;
-    elect_1(nodes, 3, &now);
+    int64_t now = leader_cluster(nodes, 0);
     raft_term t = raft_current_term(nodes[0].r);
     /* Node 3 is cut off and times out again and again: its term never moves. */
     for (int i = 1; i <= 10; i++) {
@@ -244,10 +253,7 @@ static void test_check_quorum_steps_down(void **s)
 {
     (void)s;
     node nodes[3];
-    setup_cluster(nodes, 3, 0);
-    int64_t now;
-    elect_1(nodes, 3, &now);
-    drop_all();
+    int64_t now = leader_cluster(nodes, 0);
     raft_term t = raft_current_term(nodes[0].r);
     int i = 1;
     for (; i <= 30 && raft_role(nodes[0].r) == RAFT_LEADER; i++) { /* nobody answers */
@@ -317,11 +323,7 @@ static void test_read_index_needs_majority_round(void **s)
 {
     (void)s;
     node nodes[3];
-    setup_cluster(nodes, 3, 0);
-    int64_t now;
-    elect_1(nodes, 3, &now);
-    drop_all();
-    nreads = 0;
+    leader_cluster(nodes, 0);
     assert_int_equal(raft_read(nodes[0].r, RAFT_READ_LINEARIZABLE, 42), RAFT_OK);
     drain(&nodes[0]);
     assert_int_equal(nreads, 0); /* no answer before the round */
@@ -345,11 +347,7 @@ static void test_stale_read_bug_skips_round(void **s)
 {
     (void)s;
     node nodes[3];
-    setup_cluster(nodes, 3, RAFT_BUG_STALE_READ);
-    int64_t now;
-    elect_1(nodes, 3, &now);
-    drop_all();
-    nreads = 0;
+    leader_cluster(nodes, RAFT_BUG_STALE_READ);
     raft_read(nodes[0].r, RAFT_READ_LINEARIZABLE, 1);
     drain(&nodes[0]);
     assert_int_equal(nreads, 1);
@@ -411,10 +409,7 @@ static void test_ack_waits_for_fsync(void **s)
     (void)s;
     for (int bug = 0; bug <= 1; bug++) {
         node nodes[3];
-        setup_cluster(nodes, 3, bug ? RAFT_BUG_ACK_BEFORE_FSYNC : 0);
-        int64_t now;
-        elect_1(nodes, 3, &now);
-        drop_all();
+        leader_cluster(nodes, bug ? RAFT_BUG_ACK_BEFORE_FSYNC : 0);
         raft_index idx;
         raft_propose(nodes[0].r, RAFT_ENTRY_NORMAL, "x", 1, &idx, NULL);
         drain(&nodes[0]);

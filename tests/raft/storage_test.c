@@ -122,6 +122,22 @@ static void test_group_commit(void **state)
     raft_storage_close(s);
 }
 
+static void test_fsync_never_skips_fsync(void **state)
+{
+    (void)state;
+    raft_storage_info info;
+    char err[512];
+    raft_storage *s = raft_storage_open(dir, RAFT_FSYNC_NEVER, 0, &info, err, sizeof err);
+    assert_non_null(s);
+    assert_int_equal(raft_storage_save_state(s, 1, 1), 0);
+    append_range(s, 1, 10, 1);
+    assert_int_equal(raft_storage_fsyncs(s), 0);
+    raft_storage_close(s);
+    s = open_ok(&info, 0); /* the data is still there after a clean close */
+    assert_entries(&info.boot, 1, 10, 1);
+    raft_storage_close(s);
+}
+
 static void seg_path(raft_index first, char *out, size_t cap)
 {
     snprintf(out, cap, "%s/log-%020llu", dir, (unsigned long long)first);
@@ -154,18 +170,26 @@ static size_t rec_size(raft_index i)
     return 29 + (size_t)snprintf(p, sizeof p, "entry-%llu", (unsigned long long)i);
 }
 
-static void test_torn_last_entry_every_offset(void **state)
+/* A log of entries 1..5 (term 2) in one segment; returns its path and bytes. */
+static void five_entries(char *path, size_t cap, uint8_t **buf, size_t *len)
 {
-    (void)state;
     raft_storage_info info;
     raft_storage *s = open_ok(&info, 0);
     append_range(s, 1, 5, 2);
     raft_storage_close(s);
+    seg_path(1, path, cap);
+    read_path(path, buf, len);
+}
+
+static void test_torn_last_entry_every_offset(void **state)
+{
+    (void)state;
+    raft_storage_info info;
+    raft_storage *s;
     char path[512];
-    seg_path(1, path, sizeof path);
     uint8_t *orig;
     size_t len;
-    read_path(path, &orig, &len);
+    five_entries(path, sizeof path, &orig, &len);
     size_t last_start = len - rec_size(5);
     /* Cut anywhere inside the last record: recovers entries 1..4. */
     for (size_t cut = last_start; cut < len; cut++) {
@@ -196,14 +220,11 @@ static void test_corrupt_middle_is_an_error(void **state)
 {
     (void)state;
     raft_storage_info info;
-    raft_storage *s = open_ok(&info, 0);
-    append_range(s, 1, 5, 2);
-    raft_storage_close(s);
+    raft_storage *s;
     char path[512];
-    seg_path(1, path, sizeof path);
     uint8_t *buf;
     size_t len;
-    read_path(path, &buf, &len);
+    five_entries(path, sizeof path, &buf, &len);
     size_t second = rec_size(1);
     buf[second + 30] ^= 1; /* a payload byte of entry 2 */
     write_path(path, buf, len);
@@ -345,6 +366,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fsync_never_skips_fsync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_last_entry_every_offset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt_middle_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_atomic, setup, teardown),

@@ -9,6 +9,7 @@
  * ctrl_lease_ns ago (see nodes/ctrl/ctrl.h). */
 #define _GNU_SOURCE
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -65,15 +66,25 @@ static void on_reply(cn *n, const chain_action *a)
     reply_bytes(n, p, &b);
 }
 
-/* Carry out what the core asked for. */
+/* Carry out what the core asked for. ACKs are cumulative (received up to,
+ * committed up to), so of several ACKs to one node in a batch only the
+ * last is sent: a burst of datagrams costs one ACK, not one each. */
 static void process(cn *n)
 {
     const chain_action *acts;
     size_t na = chain_actions(n->chain, &acts);
+    size_t last_ack[CN_MAX_ID + 1];
+    for (size_t i = 0; i <= CN_MAX_ID; i++)
+        last_ack[i] = SIZE_MAX;
+    for (size_t i = 0; i < na; i++)
+        if (acts[i].kind == CHAIN_ACT_SEND && acts[i].type == CHAIN_MSG_ACK && acts[i].to <= CN_MAX_ID)
+            last_ack[acts[i].to] = i;
     for (size_t i = 0; i < na; i++) {
         const chain_action *a = &acts[i];
         switch (a->kind) {
         case CHAIN_ACT_SEND:
+            if (a->type == CHAIN_MSG_ACK && a->to <= CN_MAX_ID && last_ack[a->to] != i)
+                break;
             cn_net_send(n, a->to, a->type, a->body, a->len);
             break;
         case CHAIN_ACT_REPLY:

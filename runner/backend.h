@@ -35,6 +35,7 @@ typedef struct backend_proc {
     int stopped;                 /* SIGSTOPped by us */
     char **argv;                 /* kept for restart (owned) */
     char *log_path;              /* stdout+stderr go here (appended) */
+    char *restart_arg;           /* appended to argv on restart (chain: --join), or NULL */
     char name[32];
 } backend_proc;
 
@@ -91,6 +92,8 @@ void backend_init(backend *b, const backend_ops *ops, const char *prefix);
 int backend_start(backend *b, int host, const char *name, char *const argv[],
                   const char *log_path, char *err, size_t errlen);   /* returns a handle >= 0 */
 int backend_find(backend *b, const char *name);                      /* handle or -1 */
+/* An argument restarts add (a chain member restarts empty and must --join). */
+void backend_set_restart_arg(backend *b, int handle, const char *arg);
 int backend_signal(backend *b, int handle, int sig);                 /* SIGSTOP/SIGCONT tracked */
 int backend_restart(backend *b, int handle, char *err, size_t errlen);
 /* Owner thread: run pending restart requests, waiting up to timeout_ns for one. */

@@ -77,6 +77,12 @@ int backend_start(backend *b, int host, const char *name, char *const argv[],
     return h;
 }
 
+void backend_set_restart_arg(backend *b, int h, const char *arg)
+{
+    free(b->procs[h].restart_arg);
+    b->procs[h].restart_arg = arg ? strdup(arg) : NULL;
+}
+
 int backend_find(backend *b, const char *name)
 {
     for (int i = 0; i < BACKEND_MAX_PROCS; i++)
@@ -194,6 +200,19 @@ static int restart_here(backend *b, int h, char *err, size_t errlen)
         return -1;
     }
     backend_stop(b, h, 0);
+    if (p->restart_arg) {
+        /* Add it once: later restarts reuse the extended argv. */
+        int n = 0, has = 0;
+        while (p->argv[n])
+            has |= !strcmp(p->argv[n++], p->restart_arg);
+        if (!has) {
+            p->argv = realloc(p->argv, sizeof *p->argv * ((size_t)n + 2));
+            if (!p->argv)
+                abort();
+            p->argv[n] = strdup(p->restart_arg);
+            p->argv[n + 1] = NULL;
+        }
+    }
     pthread_mutex_lock(&b->mu);
     pid_t pid = b->ops->spawn(b, p->host, p->argv, p->log_path, err, errlen);
     if (pid >= 0)
@@ -249,6 +268,7 @@ void backend_stop_all(backend *b, uint64_t grace_ns)
             backend_signal(b, i, SIGKILL);
         argv_free(p->argv);
         free(p->log_path);
+        free(p->restart_arg);
         memset(p, 0, sizeof *p);
     }
 }

@@ -73,7 +73,7 @@ static void plan_ports(run *r)
 {
     int n = r->nnodes;
     if (!strcmp(r->be.ops->name, "loopback")) {
-        int base = pick_base(n);
+        int base = pick_base(n + r->nctrl);
         if (base < 0)
             base = 30000;
         snprintf(r->proxy_addr, sizeof r->proxy_addr, "127.0.0.1");
@@ -86,9 +86,23 @@ static void plan_ports(run *r)
             x->client_port = x->udp_port + 1;
             x->proxy_port = x->udp_port + 2;
         }
+        for (int k = 0; k < r->nctrl; k++) {
+            run_node *x = &r->ctrl[k];
+            snprintf(x->addr, sizeof x->addr, "127.0.0.1");
+            x->host = 0;
+            x->udp_port = base + 10 * (n + 1 + k);
+            x->client_port = x->udp_port + 1;
+        }
         return;
     }
     snprintf(r->proxy_addr, sizeof r->proxy_addr, "%s", r->be.ops->addr(&r->be, 0));
+    for (int k = 0; k < r->nctrl; k++) {   /* the control plane lives in the hub */
+        run_node *x = &r->ctrl[k];
+        snprintf(x->addr, sizeof x->addr, "%s", r->proxy_addr);
+        x->host = 0;
+        x->udp_port = 7400 + k;
+        x->client_port = 7410 + k;
+    }
     r->proxy_ctl_port = 7300;
     for (int i = 0; i < n; i++) {
         run_node *x = &r->nodes[i];
@@ -170,12 +184,96 @@ static int start_proxy(run *r, char *err, size_t errlen)
     return 0;
 }
 
+/* chain-node's member lists: "1,2,3" and "11,12,13" (control ids follow the data ids' range). */
+#define CTRL_ID(k) (11 + (k))
+
+static void chain_common(run *r, argvb *a)
+{
+    char list[64] = "";
+    size_t o = 0;
+    for (int k = 0; k < r->nctrl; k++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", k ? "," : "", CTRL_ID(k));
+    av_add(a, "--ctrl");
+    av_add(a, "%s", list);
+    o = 0;
+    for (int j = 0; j < r->nnodes; j++)
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", j ? "," : "", j + 1);
+    av_add(a, "--data");
+    av_add(a, "%s", list);
+    av_add(a, "--cluster");
+    av_add(a, "1");
+    if (r->s->system.auth) {
+        av_add(a, "--key");
+        av_add(a, "%s", r->key_path);
+    }
+}
+
+/* A chain member: data peers through the proxy, control nodes direct. */
+static void chain_data_argv(run *r, int i, argvb *a)
+{
+    av_add(a, "%s/chain-node", r->opts.bin_dir);
+    av_add(a, "--role");
+    av_add(a, "data");
+    av_add(a, "--id");
+    av_add(a, "%d", i + 1);
+    av_add(a, "--listen");
+    av_add(a, "%s:%d", r->nodes[i].addr, r->nodes[i].udp_port);
+    av_add(a, "--client");
+    av_add(a, "%s:%d", r->nodes[i].addr, r->nodes[i].client_port);
+    for (int j = 0; j < r->nnodes; j++) {
+        if (j == i)
+            continue;
+        av_add(a, "--peer");
+        av_add(a, "%d=%s:%d", j + 1, r->proxy_addr, r->nodes[j].proxy_port);
+        av_add(a, "--peer-client");
+        av_add(a, "%d=%s:%d", j + 1, r->nodes[j].addr, r->nodes[j].client_port);
+    }
+    for (int k = 0; k < r->nctrl; k++) {
+        av_add(a, "--peer");
+        av_add(a, "%d=%s:%d", CTRL_ID(k), r->ctrl[k].addr, r->ctrl[k].udp_port);
+    }
+    chain_common(r, a);
+    av_add(a, "--trace");
+    av_add(a, "%s/nodes/n%d.trace.jsonl", r->dir, i + 1);
+    for (int b = 0; b < r->s->system.nbugs; b++) {
+        av_add(a, "--bug");
+        av_add(a, "%s", r->s->system.bugs[b]);
+    }
+}
+
+static void chain_ctrl_argv(run *r, int k, argvb *a)
+{
+    av_add(a, "%s/chain-node", r->opts.bin_dir);
+    av_add(a, "--role");
+    av_add(a, "ctrl");
+    av_add(a, "--id");
+    av_add(a, "%d", CTRL_ID(k));
+    av_add(a, "--listen");
+    av_add(a, "%s:%d", r->ctrl[k].addr, r->ctrl[k].udp_port);
+    av_add(a, "--client");
+    av_add(a, "%s:%d", r->ctrl[k].addr, r->ctrl[k].client_port);
+    for (int j = 0; j < r->nnodes; j++) {
+        av_add(a, "--peer");
+        av_add(a, "%d=%s:%d", j + 1, r->nodes[j].addr, r->nodes[j].udp_port);
+    }
+    for (int m = 0; m < r->nctrl; m++)
+        if (m != k) {
+            av_add(a, "--peer");
+            av_add(a, "%d=%s:%d", CTRL_ID(m), r->ctrl[m].addr, r->ctrl[m].udp_port);
+        }
+    chain_common(r, a);
+}
+
 static void node_argv(run *r, int i, argvb *a)
 {
     const scenario *s = r->s;
+    if (s->system.kind == SCN_CHAIN) {
+        chain_data_argv(r, i, a);
+        return;
+    }
     char fsync[8];
     snprintf(fsync, sizeof fsync, "%s", s->system.fsync ? "always" : "never");
-    av_add(a, "%s/%s", r->opts.bin_dir, s->system.kind == SCN_RAFT ? "raft-node" : "chain-node");
+    av_add(a, "%s/raft-node", r->opts.bin_dir);
     av_add(a, "--id");
     av_add(a, "%d", i + 1);
     av_add(a, "--listen");
@@ -217,6 +315,7 @@ int cluster_up(run *r, char *err, size_t errlen)
 {
     const scenario *s = r->s;
     r->nnodes = s->system.nodes;
+    r->nctrl = s->system.kind == SCN_CHAIN ? 3 : 0;
     if (r->be.ops->up(&r->be, r->nnodes, err, errlen) < 0)
         return -1;
     r->backend_up = 1;
@@ -245,6 +344,17 @@ int cluster_up(run *r, char *err, size_t errlen)
     }
     if (start_proxy(r, err, errlen) < 0)
         return -1;
+    for (int k = 0; k < r->nctrl; k++) {
+        argvb a = {0};
+        chain_ctrl_argv(r, k, &a);
+        char name[16], log[1200];
+        snprintf(name, sizeof name, "c%d", CTRL_ID(k));
+        snprintf(log, sizeof log, "%s/nodes/c%d.log", r->dir, CTRL_ID(k));
+        r->ctrl[k].proc = backend_start(&r->be, 0, name, a.v, log, err, errlen);
+        av_free(&a);
+        if (r->ctrl[k].proc < 0)
+            return -1;
+    }
     for (int i = 0; i < r->nnodes; i++) {
         argvb a = {0};
         node_argv(r, i, &a);
@@ -257,6 +367,8 @@ int cluster_up(run *r, char *err, size_t errlen)
         av_free(&a);
         if (r->nodes[i].proc < 0)
             return -1;
+        if (s->system.kind == SCN_CHAIN)   /* a restarted member comes back empty */
+            backend_set_restart_arg(&r->be, r->nodes[i].proc, "--join");
     }
     return 0;
 }
@@ -314,14 +426,33 @@ int cluster_probe_leader(run *r, uint64_t timeout_ns)
         if (!j)
             continue;
         const char *role = json_string_value(json_object_get(j, "role"));
-        uint64_t term = (uint64_t)json_integer_value(json_object_get(j, "term"));
-        if (role && !strcmp(role, "leader") && term >= best_term)
+        /* raft: the leader of the highest term; chain: the head of the
+         * highest epoch (writes enter there). */
+        uint64_t term = (uint64_t)json_integer_value(json_object_get(j, "term")) +
+                        (uint64_t)json_integer_value(json_object_get(j, "epoch"));
+        if (role && (!strcmp(role, "leader") || !strcmp(role, "head") || !strcmp(role, "single")) &&
+            term >= best_term)
             best_term = term, leader = i;
         json_decref(j);
     }
     if (leader >= 0)
         atomic_store(&r->leader, leader);
     return leader;
+}
+
+int cluster_chain_role(run *r, const char *want, uint64_t timeout_ns)
+{
+    int found[SCN_MAX_NODES], n = 0;
+    for (int i = 0; i < r->nnodes; i++) {
+        if (r->nodes[i].killed || r->nodes[i].paused)
+            continue;
+        json_t *j = node_status(r, i, timeout_ns);
+        const char *role = json_string_value(json_object_get(j, "role"));
+        if (role && (!strcmp(role, want) || !strcmp(role, "single")))
+            found[n++] = i;
+        json_decref(j);
+    }
+    return n ? found[0] : -1;
 }
 
 int cluster_wait_ready(run *r, char *err, size_t errlen)
@@ -338,7 +469,8 @@ int cluster_wait_ready(run *r, char *err, size_t errlen)
             }
             all &= answered[i];
         }
-        if (all && (r->s->system.kind != SCN_RAFT || cluster_probe_leader(r, 300 * NS_MS) >= 0))
+        /* raft: a leader is elected; chain: the control plane configured a head. */
+        if (all && cluster_probe_leader(r, 300 * NS_MS) >= 0)
             return 0;
         for (int i = 0; i < r->nnodes; i++)
             if (!backend_running(&r->be, r->nodes[i].proc)) {
@@ -354,7 +486,10 @@ int cluster_wait_ready(run *r, char *err, size_t errlen)
                     o += (size_t)snprintf(err + o, errlen - o, " n%d does not answer RIFT.STATUS"
                                           " (see nodes/n%d.log);", i + 1, i + 1);
             if (o < errlen && all)
-                snprintf(err + o, errlen - o, " no leader elected");
+                snprintf(err + o, errlen - o, r->s->system.kind == SCN_RAFT
+                                                  ? " no leader elected"
+                                                  : " the chain has no head (control plane "
+                                                    "not configured; see nodes/c11.log)");
             return -1;
         }
         sleep_ms(100);

@@ -121,6 +121,17 @@ void invariants_check(const char *run_dir, int nodes, int64_t starts[][16], cons
             last_time = t;
             uint64_t term = (uint64_t)json_integer_value(json_object_get(e, "term"));
             uint64_t index = (uint64_t)json_integer_value(json_object_get(e, "index"));
+            if (!json_object_get(e, "index")) {
+                /* chain-node: the commit of sequence number `seq` is write `rid`. */
+                index = (uint64_t)json_integer_value(json_object_get(e, "seq"));
+                if (json_is_integer(json_object_get(e, "rid")))
+                    json_object_set_new(e, "hash", json_sprintf("%llx", (unsigned long long)
+                                                                json_integer_value(json_object_get(e, "rid"))));
+            }
+            if (ev && !strcmp(ev, "config")) {
+                ev = "role";   /* chain membership: head / middle / tail as a role */
+                term = (uint64_t)json_integer_value(json_object_get(e, "epoch"));
+            }
             int existed;
             if (ev && !strcmp(ev, "role")) {
                 const char *role = json_string_value(json_object_get(e, "role"));
@@ -144,7 +155,7 @@ void invariants_check(const char *run_dir, int nodes, int64_t starts[][16], cons
                         violation(viol, "two leaders in term %" PRIu64 ": n%d and n%d", term,
                                   (int)s->v, i + 1);
                 }
-            } else if (ev && (!strcmp(ev, "commit") || !strcmp(ev, "apply"))) {
+            } else if (ev && (!strcmp(ev, "commit") || !strcmp(ev, "apply")) && index) {
                 int apply = ev[0] == 'a';
                 uint64_t h = hash_of(e);
                 kv64 *s = ht_put(apply ? &applies : &commits, index, h, i, &existed);

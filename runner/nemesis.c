@@ -97,9 +97,14 @@ static unsigned resolve(nemesis *n, const scn_target_spec *t)
     case SCN_TGT_RANDOM: return pick_random(n, livem, 1);
     case SCN_TGT_MINORITY: return pick_random(n, livem, (r->nnodes - 1) / 2);
     case SCN_TGT_MAJORITY: return pick_random(n, livem, r->nnodes / 2 + 1);
-    case SCN_TGT_HEAD: return 1u;
-    case SCN_TGT_TAIL: return 1u << (r->nnodes - 1);
-    case SCN_TGT_MIDDLE: return 1u << (r->nnodes / 2);
+    case SCN_TGT_HEAD:
+    case SCN_TGT_TAIL:
+    case SCN_TGT_MIDDLE: {
+        /* The chain's positions move with reconfigurations: ask the nodes. */
+        const char *role = t->kind == SCN_TGT_HEAD ? "head" : t->kind == SCN_TGT_TAIL ? "tail" : "middle";
+        int i = cluster_chain_role(r, role, 300 * NS_MS);
+        return i >= 0 ? 1u << i : pick_random(n, livem, 1);
+    }
     case SCN_TGT_KILLED: {
         unsigned m = 0;
         for (int i = 0; i < r->nnodes; i++)
@@ -474,8 +479,12 @@ static void execute(nemesis *n, int i)
     unsigned m = 0;
     switch (a->kind) {
     case SCN_ACT_PARTITION: {
+        /* A partition replaces the one in force (no heal in between: a node
+         * cut off until now gets no chance to catch up first). */
         int group[SCN_MAX_NODES], cut[SCN_MAX_NODES][SCN_MAX_NODES];
         shape_cuts(n, a, group, cut);
+        heal_cuts(r, n);
+        close_bands(n, SCN_ACT_PARTITION, 0, "heal", json_true());
         apply_cuts(n, a, group, cut);
         json_t *v = partition_json(r, group, cut);
         char *s = json_dumps(v, JSON_COMPACT);

@@ -50,6 +50,8 @@ typedef struct run {
     int cut_by_proxy;            /* partitions via the proxy (loopback, or asked for) */
     int nnodes;
     run_node nodes[SCN_MAX_NODES];
+    int nctrl;                   /* chain: control plane nodes (in the hub), else 0 */
+    run_node ctrl[3];
     int proxy_proc;
     char proxy_addr[20];
     int proxy_ctl_port;
@@ -72,6 +74,8 @@ extern volatile sig_atomic_t run_interrupted;
 int cluster_up(run *r, char *err, size_t errlen);              /* hosts, key, proxy, nodes */
 int cluster_wait_ready(run *r, char *err, size_t errlen);       /* leader elected */
 int cluster_probe_leader(run *r, uint64_t timeout_ns);          /* index or -1; updates r->leader */
+/* Chain: the node (0-based) in role "head", "tail" or "middle" now, or -1. */
+int cluster_chain_role(run *r, const char *role, uint64_t timeout_ns);
 /* A command to node i's client port from the hub (own short connection). */
 int cluster_node_call(run *r, int i, uint64_t timeout_ns, resp_value *out, int argc,
                       const char **argv);

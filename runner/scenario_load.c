@@ -290,11 +290,18 @@ static void cross_checks(scn_ctx *c, const struct top *t)
     /* raft-node's deliberate bugs (docs/raft-node.md); chain-node checks its own. */
     static const char *const raft_bugs[] = {"stale-read", "commit-old-term", "no-log-check",
                                             "forget-vote", "ack-before-fsync"};
-    for (int b = 0; raft && b < s->system.nbugs; b++)
-        if (scn_lookup(raft_bugs, 5, s->system.bugs[b]) < 0)
+    static const char *const chain_bugs[] = {"tail-early-ack", "skip-resend", "craq-dirty-read"};
+    for (int b = 0; b < s->system.nbugs; b++) {
+        if (raft && scn_lookup(raft_bugs, 5, s->system.bugs[b]) < 0)
             scn_err(c, t->system_key, "system.bugs: raft-node has no bug '%s' (stale-read, "
                                       "commit-old-term, no-log-check, forget-vote, "
                                       "ack-before-fsync)", s->system.bugs[b]);
+        if (!raft && scn_lookup(chain_bugs, 3, s->system.bugs[b]) < 0)
+            scn_err(c, t->system_key, "system.bugs: chain-node has no bug '%s' (tail-early-ack, "
+                                      "skip-resend, craq-dirty-read)", s->system.bugs[b]);
+    }
+    if (!raft && s->workload.kind == SCN_WL_LEASE)
+        scn_err(c, t->workload, "workload.kind: lease needs raft (chain-node has no key expiry)");
     if (s->network.backend == SCN_BACKEND_LOOPBACK && s->network.partitions == SCN_PART_NFTABLES)
         scn_err(c, t->network, "network.partitions: nftables needs the netns backend "
                                "(on loopback partitions are cut by the proxy)");

@@ -155,14 +155,6 @@ static void on_udp(loop *l, int fd, unsigned ev, void *arg)
         }
 }
 
-static void on_delay_timer(loop *l, int fd, unsigned ev, void *arg)
-{
-    (void)l;
-    (void)fd;
-    (void)ev;
-    relay_on_timer(((proxy_main *)arg)->rl);
-}
-
 static void on_control(resp_conn *c, resp_command *cmd, void *arg)
 {
     proxy_main *m = arg;
@@ -364,7 +356,7 @@ int main(int argc, char **argv)
         return EXIT_HARNESS;
     }
     m.l = loop_new();
-    m.rl = relay_new(m.eng, addrs, pports, bind_addr, max_queue, m.dlog, err, sizeof err);
+    m.rl = relay_new(m.l, m.eng, addrs, pports, bind_addr, max_queue, m.dlog, err, sizeof err);
     if (m.rl && m.ntcp)
         m.tcp = tcp_relay_new(m.l, m.ntcp, m.tcpspec, m.tcprules, seed, err, sizeof err);
     m.ctl = (proxy_ctl){.eng = m.eng, .ntcp = m.ntcp, .tcp_names = m.tcpnames,
@@ -379,7 +371,6 @@ int main(int argc, char **argv)
     }
     for (int i = 0; i < m.eng->nnodes; i++)
         loop_add_fd(m.l, relay_node_fd(m.rl, i), LOOP_READ, on_udp, &m);
-    loop_add_fd(m.l, relay_timer_fd(m.rl), LOOP_READ, on_delay_timer, &m);
 
     loop_stop_on_signals(m.l);
     signal(SIGPIPE, SIG_IGN);

@@ -5,7 +5,9 @@
  * that leave at once on the sending socket's output batch (pointing into the
  * receive buffers, no copy), copy delayed ones into pool slots, then flush
  * every output batch with sendmmsg before the buffers are reused. Nothing
- * is allocated per datagram. */
+ * is allocated per datagram. The earliest delayed datagram is watched by one
+ * timer of the common loop (its heap and the epoll timeout cost no system
+ * call, unlike a timerfd's settime and read on every change). */
 #define _GNU_SOURCE
 #include "relay.h"
 
@@ -15,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,8 +45,9 @@ struct relay {
     uint16_t port[PROXY_MAX_NODES];
     struct sockaddr_in addr[PROXY_MAX_NODES];
     outq *out[PROXY_MAX_NODES];
-    int tfd;
-    uint64_t armed;                /* due time the timerfd is set for (0: disarmed) */
+    loop *l;
+    uint64_t timer;                /* loop timer for the earliest due datagram (0: none) */
+    uint64_t armed;                /* its due time */
     pool pool;
     /* receive side */
     struct mmsghdr rmsg[RELAY_BATCH];
@@ -65,7 +67,7 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-relay *relay_new(proxy_engine *e, const struct sockaddr_in *node_addr,
+relay *relay_new(loop *l, proxy_engine *e, const struct sockaddr_in *node_addr,
                  const uint16_t *proxy_port, const char *bind_addr, size_t max_queued,
                  FILE *dlog, char *err, size_t errlen)
 {
@@ -73,10 +75,10 @@ relay *relay_new(proxy_engine *e, const struct sockaddr_in *node_addr,
     if (!r)
         abort();
     r->eng = e;
+    r->l = l;
     r->n = e->nnodes;
     r->dlog = dlog;
     r->t0 = now_ns();
-    r->tfd = -1;
     for (int i = 0; i < PROXY_MAX_NODES; i++)
         r->fd[i] = -1;
     pool_init(&r->pool, max_queued);
@@ -104,11 +106,6 @@ relay *relay_new(proxy_engine *e, const struct sockaddr_in *node_addr,
         setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz);
         r->port[i] = (uint16_t)net_local_port(fd);
     }
-    r->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-    if (r->tfd < 0) {
-        snprintf(err, errlen, "timerfd: %s", strerror(errno));
-        goto fail;
-    }
     for (int k = 0; k < RELAY_BATCH; k++) {
         r->riov[k] = (struct iovec){r->rbuf + (size_t)k * RELAY_BUFSZ, RELAY_BUFSZ};
         r->rmsg[k].msg_hdr.msg_iov = &r->riov[k];
@@ -130,15 +127,14 @@ void relay_free(relay *r)
             close(r->fd[i]);
         free(r->out[i]);
     }
-    if (r->tfd >= 0)
-        close(r->tfd);
+    if (r->timer)
+        loop_cancel_timer(r->l, r->timer);
     pool_free(&r->pool);
     free(r->rbuf);
     free(r);
 }
 
 int relay_node_fd(const relay *r, int i) { return r->fd[i]; }
-int relay_timer_fd(const relay *r) { return r->tfd; }
 uint16_t relay_port(const relay *r, int i) { return r->port[i]; }
 uint32_t relay_cluster(const relay *r) { return r->cluster; }
 size_t relay_queued(const relay *r) { return r->pool.nheap; }
@@ -200,19 +196,23 @@ static void flush_all(relay *r)
             outq_flush(r, i);
 }
 
+static void on_due(loop *l, uint64_t id, void *arg);
+
+/* Keep the loop timer on the earliest due datagram. */
 static void arm(relay *r)
 {
     pool_slot *top = pool_peek(&r->pool);
     uint64_t due = top ? top->due : 0;
-    if (due == r->armed)
+    if (r->timer && due == r->armed)
         return;
-    struct itimerspec its = {0};
-    if (due) {
-        its.it_value.tv_sec = (time_t)(due / 1000000000ull);
-        its.it_value.tv_nsec = (long)(due % 1000000000ull);
-    }
-    timerfd_settime(r->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+    if (r->timer)
+        loop_cancel_timer(r->l, r->timer);
+    r->timer = 0;
     r->armed = due;
+    if (!due)
+        return;
+    uint64_t now = loop_now(r->l);
+    r->timer = loop_add_timer(r->l, due > now ? due - now : 0, 0, on_due, r);
 }
 
 static int find_sender(const relay *r, const struct sockaddr_in *src)
@@ -315,12 +315,12 @@ void relay_on_readable(relay *r, int i)
     arm(r);
 }
 
-void relay_on_timer(relay *r)
+static void on_due(loop *l, uint64_t id, void *arg)
 {
-    uint64_t expirations;
-    if (read(r->tfd, &expirations, sizeof expirations) < 0 && errno != EAGAIN)
-        return;
-    r->armed = 0;
+    (void)l;
+    (void)id;
+    relay *r = arg;
+    r->timer = 0;
     uint64_t now = now_ns();
     pool_slot *s;
     while ((s = pool_peek(&r->pool)) && s->due <= now) {

@@ -1,6 +1,6 @@
 /* relay.h: faultproxy's UDP relay matrix: one socket per node, bytes moved
  * with recvmmsg/sendmmsg, delayed datagrams in the pool's heap behind one
- * timerfd. Every fault decision is delegated to the engine (rules.h).
+ * timer of the common event loop. Every fault decision is delegated to the engine (rules.h).
  *
  * Node i reaches node j by sending to proxy port P_j; the relay forwards the
  * datagram to j's real address from port P_i, so j's replies come back
@@ -15,24 +15,23 @@
 #include <stdio.h>
 
 #include "common/buf.h"
+#include "common/loop.h"
 #include "rules.h"
 
 typedef struct relay relay;
 
 /* One socket per engine node, bound to bind_addr:proxy_port[i] (0: any free
  * port). node_addr[i] is node i's real address. dlog: decision log or NULL. */
-relay *relay_new(proxy_engine *e, const struct sockaddr_in *node_addr,
+relay *relay_new(loop *l, proxy_engine *e, const struct sockaddr_in *node_addr,
                  const uint16_t *proxy_port, const char *bind_addr, size_t max_queued,
                  FILE *dlog, char *err, size_t errlen);
 void relay_free(relay *r);   /* closes the sockets; queued datagrams are discarded */
 
 int relay_node_fd(const relay *r, int i);
-int relay_timer_fd(const relay *r);
 uint16_t relay_port(const relay *r, int i);   /* the port actually bound */
 
-/* Event handlers: socket of node i readable; the timerfd fired. */
+/* Event handler: the socket of node i is readable. */
 void relay_on_readable(relay *r, int i);
-void relay_on_timer(relay *r);
 
 /* Send a datagram now from P_from to node `to` (PROXY.FORGE). */
 int relay_forge(relay *r, int from, int to, const uint8_t *d, size_t len, char *err, size_t errlen);

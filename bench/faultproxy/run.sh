@@ -11,7 +11,9 @@
 # of round trips per second (window of 256 in flight, 2 s) and of the
 # round-trip p50/p99 (5000 sequential pings), then the ratio (b)/(a).
 # Through the proxy every round trip is two forwarded datagrams, so the
-# proxy's forwarding rate is twice the msgs/s column.
+# proxy's forwarding rate is twice the msgs/s column. "proxy dgrams/CPU-s"
+# is the proxy's capacity on one core: datagrams it forwarded per second of
+# CPU it used (sender, echo and proxy share the machine's cores).
 set -euo pipefail
 BUILD=${1:-build}
 RUNS=${2:-5}
@@ -53,7 +55,19 @@ one_run() {  # one_run MODE -> prints the udpbench result line
       redis-cli -p "$ctl" PROXY.RULE '*' '*' delay 1ms drop 0.05 >/dev/null
     fi
   fi
-  "$BIN/udpbench" send --bind "$SEND" --to "$to" --size 200 --window 256 --seconds 2 --pings 5000
+  local out
+  out=$("$BIN/udpbench" send --bind "$SEND" --to "$to" --size 200 --window 256 --seconds 2 --pings 5000)
+  if [ -n "$proxy" ]; then
+    # The proxy's own cost: datagrams forwarded per CPU-second it used
+    # (utime+stime from /proc), which is what one core can carry whatever
+    # else the machine is doing.
+    local fwd ticks hz
+    fwd=$(redis-cli -p "$ctl" PROXY.STATS | grep -o '"forwarded":[0-9]*' | cut -d: -f2 | paste -sd+ | bc)
+    ticks=$(awk '{print $14 + $15}' "/proc/$proxy/stat")
+    hz=$(getconf CLK_TCK)
+    out="$out per_cpu_s=$(awk -v f="$fwd" -v t="$ticks" -v hz="$hz" 'BEGIN{printf "%.0f", t ? f*hz/t : 0}')"
+  fi
+  echo "$out"
   kill "$echo_pid" 2>/dev/null || true
   [ -n "$proxy" ] && kill "$proxy" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -63,20 +77,22 @@ one_run() {  # one_run MODE -> prints the udpbench result line
 median() { sort -g | awk '{v[NR]=$1} END{print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p"; }
 
-declare -A MPS P50 P99
+declare -A MPS P50 P99 CPU
 for mode in direct proxy faults; do
   : > "$TMP/$mode"
   for _ in $(seq "$RUNS"); do one_run "$mode" >> "$TMP/$mode"; done
   MPS[$mode]=$(field msgs_per_s < "$TMP/$mode" | median)
   P50[$mode]=$(field rtt_p50_us < "$TMP/$mode" | median)
   P99[$mode]=$(field rtt_p99_us < "$TMP/$mode" | median)
+  CPU[$mode]=$( (field per_cpu_s < "$TMP/$mode"; echo) | grep . | median || true)
 done
 
 printf '\nfaultproxy benchmark: 200-byte datagrams, medians of %s runs\n\n' "$RUNS"
-printf '%-34s %12s %14s %14s\n' configuration "msgs/s" "RTT p50 (us)" "RTT p99 (us)"
-printf '%-34s %12s %14s %14s\n' "(a) direct" "${MPS[direct]}" "${P50[direct]}" "${P99[direct]}"
-printf '%-34s %12s %14s %14s\n' "(b) proxy, no faults" "${MPS[proxy]}" "${P50[proxy]}" "${P99[proxy]}"
-printf '%-34s %12s %14s %14s\n' "(c) proxy, delay 1ms + drop 5%" "${MPS[faults]}" "${P50[faults]}" "${P99[faults]}"
+printf '%-34s %12s %14s %14s %20s\n' configuration "msgs/s" "RTT p50 (us)" "RTT p99 (us)" "proxy dgrams/CPU-s"
+printf '%-34s %12s %14s %14s %20s\n' "(a) direct" "${MPS[direct]}" "${P50[direct]}" "${P99[direct]}" "-"
+printf '%-34s %12s %14s %14s %20s\n' "(b) proxy, no faults" "${MPS[proxy]}" "${P50[proxy]}" "${P99[proxy]}" "${CPU[proxy]}"
+printf '%-34s %12s %14s %14s %20s\n' "(c) proxy, delay 1ms + drop 5%" "${MPS[faults]}" "${P50[faults]}" "${P99[faults]}" "${CPU[faults]}"
 awk -v a="${MPS[direct]}" -v b="${MPS[proxy]}" -v pa="${P50[direct]}" -v pb="${P50[proxy]}" 'BEGIN{
-  printf "\nratio (b)/(a) msgs/s: %.2f   proxy forwarding rate (b): %.0f datagrams/s   added p50: %.1f us\n",
+  printf "\nratio (b)/(a) msgs/s: %.2f   proxy forwarding rate in (b): %.0f datagrams/s   added RTT p50: %.1f us\n",
          b/a, 2*b, pb-pa }'
+printf 'load average during the run: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -126,7 +126,8 @@ static void send_n(sender *s, int n)
     }
 }
 
-/* Receive what is there; returns replies read, RTTs appended to rtt. */
+/* Receive what is there: fresh replies read (0 if only duplicates or late
+ * ones came), or -1 after timeout_ms of silence. RTTs go to rtt. */
 static int recv_some(sender *s, int timeout_ms, uint64_t *rtt, size_t *nrtt, size_t caprtt)
 {
     static char bufs[BATCH][2048];
@@ -134,7 +135,7 @@ static int recv_some(sender *s, int timeout_ms, uint64_t *rtt, size_t *nrtt, siz
     struct iovec iov[BATCH];
     struct pollfd p = {s->fd, POLLIN, 0};
     if (poll(&p, 1, timeout_ms) <= 0)
-        return 0;
+        return -1;
     for (int i = 0; i < BATCH; i++) {
         iov[i] = (struct iovec){bufs[i], sizeof bufs[i]};
         memset(&m[i], 0, sizeof m[i]);
@@ -176,7 +177,7 @@ static int run_send(sender *s, int window, double seconds, int pings)
     send_n(s, window);
     while (now_ns() < end) {
         uint64_t before = s->received + s->lost;
-        if (recv_some(s, 20, NULL, NULL, 0) == 0 &&
+        if (recv_some(s, 20, NULL, NULL, 0) < 0 &&
             s->next_seq - s->received - s->lost > 0) {
             /* 20 ms of silence: whatever is in flight is gone. */
             s->lost = s->next_seq - s->received;
@@ -203,7 +204,11 @@ static int run_send(sender *s, int window, double seconds, int pings)
     uint64_t pend = now_ns() + 30ull * 1000000000ull;
     for (int i = 0; i < pings && now_ns() < pend; i++) {
         send_n(s, 1);
-        if (recv_some(s, 50, rtt, &nrtt, (size_t)pings) == 0) {
+        /* Wait for this ping's own reply (late ones of earlier pings are skipped). */
+        int got;
+        while ((got = recv_some(s, 50, rtt, &nrtt, (size_t)pings)) == 0)
+            ;
+        if (got < 0) {
             s->lost++;
             s->highest = s->next_seq;
         }

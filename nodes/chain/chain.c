@@ -631,6 +631,23 @@ void chain_get_status(const chain_node *c, chain_status *s)
     s->digest = kv_digest(c->clean);
 }
 
+void chain_rejoin(chain_node *c)
+{
+    log_clear(c);
+    c->log_base = c->last_seq = c->commit_seq = 0;
+    kv *clean = kv_new(), *dirty = kv_new();
+    if (!clean || !dirty)
+        abort();
+    kv_free(c->clean);
+    kv_free(c->dirty);
+    c->clean = clean;
+    c->dirty = dirty;
+    c->synced = c->caught_up = 0;
+    c->o.joining = 1;
+    if (c->pos < 0)
+        request_snapshot(c);
+}
+
 void chain_set_lease(chain_node *c, int held)
 {
     c->lease = held;

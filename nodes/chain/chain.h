@@ -161,6 +161,11 @@ void chain_recv(chain_node *c, uint16_t from, uint8_t type, const uint8_t *body,
 void chain_tick(chain_node *c);
 void chain_client(chain_node *c, const chain_request *r);
 
+/* A member that learns it was removed while running (a false suspicion)
+ * may join again: drop all state and start over as a joiner (fetch the
+ * tail's state, then the driver asks the control plane to add it). */
+void chain_rejoin(chain_node *c);
+
 /* Read lease (default: held). A driver whose control plane may remove a
  * live member (a false suspicion) clears it when the lease from the control
  * plane runs out (ctrl.h): without it the member answers no reads and no

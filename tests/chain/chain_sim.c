@@ -56,6 +56,7 @@ typedef struct sim_node {
     uint64_t next_commit;    /* the sequence number this node must commit next */
     uint64_t paused_until;   /* ctrl mode: not running before this tick */
     uint64_t lease_until;    /* ctrl mode: may serve reads before this tick */
+    int was_member;          /* ctrl mode: rejoin when removed while running */
 } sim_node;
 
 typedef struct sim_client {
@@ -398,6 +399,19 @@ static void chain_from_ctrl(sim *s, uint16_t id, const sim_msg *m)
             ctrl_state_chain(&st, &cfg);
             chain_set_config(n->c, &cfg);
             drain(s, id);
+            chain_status cs;
+            chain_get_status(n->c, &cs);
+            if (cs.position >= 0) {
+                n->was_member = 1;
+            } else if (n->was_member && cs.epoch == cfg.epoch) {
+                /* Removed while running (a false suspicion): join again. */
+                say(s, "n%u was removed while running: rejoins", id);
+                chain_rejoin(n->c);
+                drain(s, id);
+                n->was_member = 0;
+                n->joining = 1;
+                n->next_commit = 1;
+            }
         }
     } else if (m->type == CTRL_MSG_HB_ACK) {
         uint64_t epoch, sent;
@@ -665,6 +679,7 @@ void chain_sim_run(const sim_opts *o, sim_result *r)
     s->cfg.epoch = 1;
     for (uint16_t id = 1; id <= n; id++) {
         node_new(s, id, 0);
+        s->nodes[id].was_member = 1;
         s->cfg.members[s->cfg.n++] = id;
     }
     s->next_id = (uint16_t)(n + 1);

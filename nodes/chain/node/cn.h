@@ -78,6 +78,7 @@ typedef struct cn {
     int has_key;
     wire_key key;
     uint64_t seq[CN_MAX_ID + 1];
+    node_clock clock;             /* this node's time: monotonic + RIFT.CLOCK skew/drift */
     lamport lc;
     vclock vc;
     trace *tr;
@@ -90,6 +91,7 @@ typedef struct cn {
     uint64_t next_rid;
     uint64_t lease_until;         /* monotonic ns; reads allowed before it */
     int seen_out, added;          /* joiner bookkeeping (see cn_data.c) */
+    int was_member;               /* a member in some epoch (rejoin if removed) */
     /* ctrl role */
     ctrl_node *ctrl;
 } cn;
@@ -104,6 +106,10 @@ void cn_net_drain(cn *n, cn_recv_fn fn);
 /* Remember where id is (from a CONFIG or a heartbeat); ignores bad text. */
 void cn_peer_learn(cn *n, uint16_t id, const char *udp, const char *client);
 void cn_trace(cn *n, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* This node's clock (ns), which RIFT.CLOCK may skew and drift. */
+uint64_t cn_now(const cn *n);
+/* RIFT.CLOCK offset_ms drift_ppm (both roles). */
+void cn_clock_command(cn *n, resp_conn *c, resp_command *cmd);
 
 /* cn_data.c / cn_ctrl.c */
 int cn_data_start(cn *n, char *err, size_t errlen);

@@ -1,7 +1,7 @@
 /* cn_ctrl.c: chain-node's control role: the control plane core
  * (nodes/ctrl, Raft + configuration + failure detector) on the event loop.
- * An optional RESP port answers PING and RIFT.STATUS (leader, epoch,
- * members as JSON). */
+ * An optional RESP port answers PING, RIFT.STATUS (leader, epoch,
+ * members as JSON) and RIFT.CLOCK. */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <string.h>
@@ -30,7 +30,7 @@ static void on_datagram(cn *n, const wire_header *h, const uint8_t *body, size_t
             cn_peer_learn(n, h->src, hb.addr, hb.client);
     }
     uint64_t before = ctrl_get_state(n->ctrl)->epoch;
-    ctrl_recv(n->ctrl, h->src, h->type, body, len, (int64_t)loop_now(n->l));
+    ctrl_recv(n->ctrl, h->src, h->type, body, len, (int64_t)cn_now(n));
     if (ctrl_get_state(n->ctrl)->epoch != before)
         cn_trace(n, "ctrl_config", "\"epoch\":%" PRIu64, ctrl_get_state(n->ctrl)->epoch);
 }
@@ -48,7 +48,8 @@ static void on_tick(loop *l, uint64_t id, void *arg)
     (void)id;
     cn *n = arg;
     uint64_t before = ctrl_get_state(n->ctrl)->epoch;
-    ctrl_tick(n->ctrl, (int64_t)loop_now(l));
+    (void)l;
+    ctrl_tick(n->ctrl, (int64_t)cn_now(n));
     const ctrl_state *s = ctrl_get_state(n->ctrl);
     if (s->epoch != before) {
         LOG_INFO("configuration epoch %" PRIu64 " (%u members)", s->epoch, s->n);
@@ -80,8 +81,10 @@ static void on_command(resp_conn *c, resp_command *cmd, void *arg)
         buf_printf(&b, "],\"removals\":%" PRIu64 "}", ctrl_removals(n->ctrl));
         resp_put_bulk(out, buf_ptr(&b), buf_size(&b));
         buf_free(&b);
+    } else if (cmd->argc >= 1 && !strcasecmp(cmd->argv[0], "RIFT.CLOCK")) {
+        cn_clock_command(n, c, cmd);
     } else {
-        resp_put_error(out, "ERR a control node answers PING and RIFT.STATUS");
+        resp_put_error(out, "ERR a control node answers PING, RIFT.STATUS and RIFT.CLOCK");
     }
 }
 
@@ -106,7 +109,7 @@ int cn_ctrl_start(cn *n, char *err, size_t errlen)
         snprintf(o.initial.m[i].client, CTRL_ADDR_MAX, "%s", p->client);
     }
     char cerr[256];
-    n->ctrl = ctrl_new(&o, (int64_t)loop_now(n->l), cerr, sizeof cerr);
+    n->ctrl = ctrl_new(&o, (int64_t)cn_now(n), cerr, sizeof cerr);
     if (!n->ctrl)
         return errf(err, errlen, "control plane: %s", cerr);
     if (cn_net_open(n, err, errlen) < 0)

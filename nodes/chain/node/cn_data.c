@@ -135,6 +135,17 @@ static void on_config(cn *n, const uint8_t *body, size_t len)
     chain_get_status(n->chain, &st);
     LOG_INFO("epoch %" PRIu64 ": %s, position %d of %u", cfg.epoch, chain_role_name(st.role),
              st.position, cfg.n);
+    if (st.position < 0 && n->was_member) {
+        /* Removed while running (we were too slow to answer heartbeats):
+         * start over as a joiner rather than stay out for good. */
+        LOG_WARN("removed from the chain in epoch %" PRIu64 ": joining again", cfg.epoch);
+        chain_rejoin(n->chain);
+        n->cfg->join = 1;
+        n->added = 0;
+        n->was_member = 0;
+    }
+    if (st.position >= 0)
+        n->was_member = 1;
     buf m;
     buf_init(&m);
     for (int i = 0; i < cfg.n; i++)
@@ -153,7 +164,7 @@ static void on_datagram(cn *n, const wire_header *h, const uint8_t *body, size_t
         uint64_t epoch, sent;
         uint64_t lease = (uint64_t)ctrl_lease_ns((int64_t)n->cfg->detect_ns, (int64_t)n->cfg->election_ns);
         if (ctrl_hb_ack_decode(body, len, &epoch, &sent) == 0 && sent + lease > n->lease_until &&
-            sent <= loop_now(n->l))
+            sent <= cn_now(n))
             n->lease_until = sent + lease;
     } else {
         chain_recv(n->chain, h->src, h->type, body, len);
@@ -173,7 +184,7 @@ static void on_tick(loop *l, uint64_t id, void *arg)
     (void)id;
     cn *n = arg;
     uint64_t now = loop_now(l);
-    chain_set_lease(n->chain, now < n->lease_until);
+    chain_set_lease(n->chain, cn_now(n) < n->lease_until);
     chain_tick(n->chain);
     process(n);
     for (size_t i = 0; i < CN_PENDING; i++) {
@@ -193,7 +204,8 @@ static void on_heartbeat(loop *l, uint64_t id, void *arg)
     cn *n = arg;
     chain_status st;
     chain_get_status(n->chain, &st);
-    ctrl_heartbeat h = { .epoch = st.epoch, .sent = loop_now(l), .last_seq = st.last_seq,
+    (void)l;
+    ctrl_heartbeat h = { .epoch = st.epoch, .sent = cn_now(n), .last_seq = st.last_seq,
                          .commit_seq = st.commit_seq };
     if (n->cfg->join && !n->added && st.synced)
         h.flags = CTRL_HB_JOIN;
@@ -226,7 +238,7 @@ static void submit(cn *n, resp_conn *c, enum chain_req_kind kind, const uint8_t 
     p->deadline = loop_now(n->l) + n->cfg->timeout_ns;
     chain_request r = { .id = rid, .kind = kind, .mode = mode ? *mode : CHAIN_READ_TAIL,
                         .data = data, .len = len };
-    chain_set_lease(n->chain, loop_now(n->l) < n->lease_until);
+    chain_set_lease(n->chain, cn_now(n) < n->lease_until);
     chain_client(n->chain, &r);
     process(n);
 }
@@ -246,7 +258,7 @@ static void status_json(cn *n, buf *b)
                ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
                st.head, st.tail, st.pred, st.succ, st.last_seq, st.commit_seq,
                st.synced ? "true" : "false", st.caught_up ? "true" : "false",
-               loop_now(n->l) < n->lease_until ? "true" : "false", st.rejected, st.resent,
+               cn_now(n) < n->lease_until ? "true" : "false", st.rejected, st.resent,
                n->sent, n->received, n->dropped);
 }
 
@@ -339,6 +351,8 @@ static void on_command(resp_conn *c, resp_command *cmd, void *arg)
         status_json(n, &b);
         resp_put_bulk(out, buf_ptr(&b), buf_size(&b));
         buf_free(&b);
+    } else if (is(cmd, "RIFT.CLOCK", -1)) {
+        cn_clock_command(n, c, cmd);
     } else if (is(cmd, "RIFT.TRACE", 2)) {
         int on = !strcasecmp(cmd->argv[1], "on");
         if (!on && strcasecmp(cmd->argv[1], "off"))
@@ -379,6 +393,7 @@ int cn_data_start(cn *n, char *err, size_t errlen)
     chain_config initial = { .epoch = 1, .n = (uint16_t)cfg->n_members };
     memcpy(initial.members, cfg->members, sizeof initial.members);
     chain_set_config(n->chain, &initial);
+    n->was_member = !cfg->join && chain_config_index(&initial, cfg->id) >= 0;
     joiner_bookkeeping(n);
     char serr[256];
     n->srv = resp_server_new(n->l, cfg->client, on_command, n, serr, sizeof serr);

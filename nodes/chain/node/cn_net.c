@@ -1,4 +1,4 @@
-/* cn_net.c: chain-node's UDP link and trace helper (see cn.h).
+/* cn_net.c: chain-node's UDP link, clock and trace helpers (see cn.h).
  * A datagram is the DESIGN wire header || vclock || protocol body || tag?,
  * the same layout raft-node uses, so traces order causally across nodes. */
 #define _GNU_SOURCE
@@ -11,6 +11,8 @@
 #include "common/buf.h"
 #include "common/errf.h"
 #include "common/net.h"
+#include "common/parse.h"
+#include "common/resp.h"
 
 int cn_net_open(cn *n, char *err, size_t errlen)
 {
@@ -124,4 +126,24 @@ void cn_trace(cn *n, const char *kind, const char *fmt, ...)
     vsnprintf(fields, sizeof fields, fmt, ap);
     va_end(ap);
     trace_event(n->tr, kind, "%s", fields);
+}
+
+uint64_t cn_now(const cn *n)
+{
+    int64_t t = node_clock_now(&n->clock, loop_now(n->l));
+    return t > 0 ? (uint64_t)t : 0;
+}
+
+void cn_clock_command(cn *n, resp_conn *c, resp_command *cmd)
+{
+    char err[128];
+    int64_t off, ppm;
+    if (cmd->argc != 3 || parse_int64(cmd->argv[1], -86400000, 86400000, &off, err, sizeof err) < 0 ||
+        parse_int64(cmd->argv[2], -500000, 500000, &ppm, err, sizeof err) < 0) {
+        resp_put_error(resp_conn_out(c), "ERR RIFT.CLOCK offset_ms drift_ppm");
+        return;
+    }
+    node_clock_set(&n->clock, loop_now(n->l), off * 1000000, (int32_t)ppm);
+    LOG_INFO("clock: offset %lld ms, drift %lld ppm", (long long)off, (long long)ppm);
+    resp_put_simple(resp_conn_out(c), "OK");
 }

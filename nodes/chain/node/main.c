@@ -50,6 +50,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "chain-node: cannot create the event loop\n");
         return 255;
     }
+    node_clock_init(&n.clock, mono_now_ns());
     if (cfg.trace_file[0]) {
         char tname[16];
         snprintf(tname, sizeof tname, "n%u", cfg.id);

@@ -56,10 +56,10 @@ void progress_status(run *r, int final)
         snprintf(leader, sizeof leader, "n%d", l + 1);
     char line[320];
     snprintf(line, sizeof line, "%5.1f/%.0fs  %6.0f ops/s  ok %llu  fail %llu  info %llu  "
-                                "nemesis: %s  leader: %s",
+                                "nemesis: %s  %s: %s",
              (double)now / 1e9, (double)r->s->workload.duration_ns / 1e9, rate,
              (unsigned long long)ok, (unsigned long long)fail, (unsigned long long)info, nem,
-             r->s->system.kind == SCN_RAFT ? leader : "-");
+             r->s->system.kind == SCN_RAFT ? "leader" : "head", leader);
     pthread_mutex_lock(&progress_mu);
     if (is_tty()) {
         fprintf(stderr, "\r\033[K%.*s%s", 200, line, final ? "\n" : "");

@@ -142,6 +142,44 @@ static void test_corrupt_body(void **st)
     assert_int_equal(h_stop(&h), 0);
 }
 
+/* The delay queue holds 100k datagrams at once, releases them all, and
+ * --max-queue bounds it (the excess is counted as overflow). */
+static void test_queue_100k(void **st)
+{
+    (void)st;
+    harness h;
+    h_start(&h, 2, 1, 0, NULL);
+    h_ok(&h, "PROXY.RULE n1 n2 delay 3s");
+    char d[64] = {0};
+    for (int i = 0; i < 100000; i++) {
+        h_send(&h, 1, 2, d, sizeof d);
+        if (i % 5000 == 4999)
+            usleep(2000);   /* let the proxy keep up; its buffer is finite */
+    }
+    resp_value v;
+    h_cmd(&h, "INFO", &v);
+    uint64_t received = h_stat(&h, "n1", "n2", "received");
+    assert_int_equal(received, 100000);
+    assert_non_null(strstr(v.str, "queued:100000\r\n"));
+    resp_value_free(&v);
+    assert_int_equal(h_stat(&h, "n1", "n2", "overflow"), 0);
+    /* All released (the receiver may not keep them all: only count sends). */
+    for (int i = 0; i < 200 && h_stat(&h, "n1", "n2", "forwarded") < 100000; i++)
+        h_drain(&h, 2, 20);
+    assert_int_equal(h_stat(&h, "n1", "n2", "forwarded") + h_stat(&h, "n1", "n2", "send_errors"), 100000);
+    assert_int_equal(h_stop(&h), 0);
+
+    const char *extra[] = {"--max-queue", "10", NULL};
+    h_start(&h, 2, 1, 0, extra);
+    h_ok(&h, "PROXY.RULE n1 n2 delay 5s");
+    for (int i = 0; i < 25; i++)
+        h_send(&h, 1, 2, d, sizeof d);
+    for (int i = 0; i < 100 && h_stat(&h, "n1", "n2", "received") < 25; i++)
+        usleep(10000);
+    assert_int_equal(h_stat(&h, "n1", "n2", "overflow"), 15);
+    assert_int_equal(h_stop(&h), 0);
+}
+
 /* Does a datagram from a reach b? */
 static int reaches(harness *h, int a, int b)
 {
@@ -351,6 +389,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_corrupt_body, h_teardown),  cmocka_unit_test_teardown(test_partition_heal, h_teardown),
         cmocka_unit_test_teardown(test_determinism, h_teardown),   cmocka_unit_test_teardown(test_control, h_teardown),
         cmocka_unit_test_teardown(test_stats_file, h_teardown),
+        cmocka_unit_test_teardown(test_queue_100k, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -261,6 +261,21 @@ int rn_call_node(rn_cluster *c, int i, resp_value *out, ...)
     return rc;
 }
 
+int rn_status_field(rn_cluster *c, int i, const char *field, long long *value)
+{
+    resp_value v;
+    if (rn_call_node(c, i, &v, "RIFT.STATUS", NULL) < 0)
+        return -1;
+    json_t *j = v.type == RESP_BULK ? json_loadb(v.str, v.len, 0, NULL) : NULL;
+    json_t *f = j ? json_object_get(j, field) : NULL;
+    int rc = json_is_integer(f) ? 0 : -1;
+    if (rc == 0)
+        *value = json_integer_value(f);
+    json_decref(j);
+    resp_value_free(&v);
+    return rc;
+}
+
 int rn_status(rn_cluster *c, int i, char *role, size_t rolecap, long long *term,
               const char *counter, long long *counter_value)
 {
@@ -285,17 +300,58 @@ int rn_status(rn_cluster *c, int i, char *role, size_t rolecap, long long *term,
     return rc;
 }
 
+/* A leader counts once a majority (itself included) reports it as leader in
+ * its term: a deposed leader that has not noticed yet is not returned. */
 int rn_wait_leader(rn_cluster *c, int timeout_ms, int exclude)
 {
     uint64_t end = mono_now_ns() + (uint64_t)timeout_ms * 1000000ull;
     while (mono_now_ns() < end) {
+        char role[RN_MAX][32];
+        long long term[RN_MAX], leader[RN_MAX];
+        int up[RN_MAX];
+        for (int i = 0; i < c->n; i++)
+            up[i] = i != exclude &&
+                    rn_status(c, i, role[i], sizeof role[i], &term[i], NULL, NULL) == 0 &&
+                    rn_status_field(c, i, "leader", &leader[i]) == 0;
         for (int i = 0; i < c->n; i++) {
-            char role[32];
-            if (i != exclude && rn_status(c, i, role, sizeof role, NULL, NULL, NULL) == 0 &&
-                strcmp(role, "leader") == 0)
+            if (!up[i] || strcmp(role[i], "leader") != 0)
+                continue;
+            int votes = 0;
+            for (int j = 0; j < c->n; j++)
+                votes += up[j] && term[j] == term[i] && leader[j] == c->nodes[i].id;
+            if (votes * 2 > c->n)
                 return i;
         }
         sleep_ms(20);
+    }
+    return -1;
+}
+
+int rn_call_leader(rn_cluster *c, rn_client *cl, int *node, resp_value *out, ...)
+{
+    const char *argv[16];
+    int argc = 0;
+    const char *s;
+    va_list ap;
+    va_start(ap, out);
+    while ((s = va_arg(ap, const char *)) && argc < 16)
+        argv[argc++] = s;
+    va_end(ap);
+    for (int attempt = 0; attempt < 6; attempt++) {
+        if (!cl->rc) {
+            *node = rn_wait_leader(c, 10000, -1);
+            if (*node < 0 || rn_connect(cl, c->nodes[*node].client_port) < 0)
+                continue;
+        }
+        if (resp_client_call(cl->rc, out, RN_TIMEOUT_NS, argc, argv, NULL) != RESP_CLIENT_OK) {
+            rn_close(cl);
+            return -1;
+        }
+        if (out->type != RESP_ERROR || strncmp(out->str, "NOTLEADER", 9) != 0)
+            return 0;
+        resp_value_free(out); /* not executed: find the leader and retry */
+        rn_close(cl);
+        sleep_ms(50);
     }
     return -1;
 }

@@ -43,9 +43,11 @@ int rn_cluster_term_all(rn_cluster *c);
 /* Kill everything still running and remove the directory. */
 void rn_cluster_stop(rn_cluster *c);
 
-/* Index of the node whose RIFT.STATUS says it is leader (and that every
- * other reachable node agrees on), waiting at most timeout_ms; -1 if none. */
+/* Index of the node that a majority (by RIFT.STATUS) reports as leader of
+ * its term, waiting at most timeout_ms; -1 if none. */
 int rn_wait_leader(rn_cluster *c, int timeout_ms, int exclude);
+/* A top-level integer field of node i's RIFT.STATUS. */
+int rn_status_field(rn_cluster *c, int i, const char *field, long long *value);
 
 /* A blocking RESP client (common/resp_client) with a 10 s timeout per call. */
 typedef struct rn_client {
@@ -60,6 +62,10 @@ int rn_call(rn_client *cl, resp_value *out, ...);
 void rn_append(rn_client *cl, int argc, const char *const *argv);
 int rn_flush(rn_client *cl);
 int rn_read(rn_client *cl, resp_value *out);
+/* Run a command on the leader through cl (connected on demand; *node says
+ * where), retrying after -NOTLEADER (which proves it did not run). 0 with
+ * any other reply in out, -1 on no reply. */
+int rn_call_leader(rn_cluster *c, rn_client *cl, int *node, resp_value *out, ...);
 /* One-shot helpers: connect to node i, run a command, close. */
 int rn_call_node(rn_cluster *c, int i, resp_value *out, ...);
 /* RIFT.STATUS of node i parsed: role ("leader"...), numeric fields by name. */

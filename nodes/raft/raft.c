@@ -247,8 +247,12 @@ raft *raft_new(const raft_config *cfg, const raft_boot *boot, int64_t now_ns,
     r->commit = r->applied = boot->snap_index;
     r->role = RAFT_FOLLOWER;
     r->now = now_ns;
-    /* No votes for one lease period after boot: see raft_elect.c. */
-    r->last_leader_contact = now_ns - cfg->election_timeout_ns + cfg->lease_ns;
+    /* No votes for one lease period after boot: see raft_elect.c. The
+     * forget-vote bug keeps no memory of voting at all, this guard included
+     * (it would otherwise mostly hide the bug: by the time the guard ends,
+     * the election the node voted in is usually over). */
+    int64_t grace = (cfg->bugs & RAFT_BUG_FORGET_VOTE) ? 0 : cfg->lease_ns;
+    r->last_leader_contact = now_ns - cfg->election_timeout_ns + grace;
     raft_reset_election_timer(r);
     return r;
 }

@@ -186,7 +186,8 @@ enum raft_bug {
                                            replicas (Raft paper, figure 8) */
     RAFT_BUG_NO_LOG_CHECK = 1u << 2,    /* grant votes without the up-to-date log check */
     RAFT_BUG_FORGET_VOTE = 1u << 3,     /* never persist the vote (state.vote is always
-                                           RAFT_NONE) and act on votes without waiting */
+                                           RAFT_NONE), act on votes without waiting, no
+                                           boot grace (see lease_ns) */
     RAFT_BUG_ACK_BEFORE_FSYNC = 1u << 4,/* acknowledge appends (and count itself as a
                                            leader) before the entries are durable */
 };

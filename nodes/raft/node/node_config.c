@@ -34,7 +34,7 @@ void node_config_usage(FILE *out)
 "  --election-timeout D     base election timeout (default 300ms; randomized up to 2x)\n"
 "  --heartbeat D            leader heartbeat interval (default 50ms)\n"
 "  --snapshot-entries N     take a snapshot (and compact the log) every N applied\n"
-"                           entries (default 4096; 0 never)\n"
+"                           entries (default 16384; 0 never)\n"
 "  --log-level L            debug|info|warn|error|off (default info)\n"
 "  --bug NAME               enable a deliberate defect (repeatable): stale-read,\n"
 "                           commit-old-term, no-log-check, forget-vote, ack-before-fsync\n"
@@ -192,7 +192,7 @@ int node_config_parse(node_config *c, int argc, char **argv, char *err, size_t e
     c->election_timeout_ns = 300000000ull;
     c->heartbeat_ns = 50000000ull;
     c->log_level = LOG_LEVEL_INFO;
-    c->snapshot_entries = 4096;
+    c->snapshot_entries = 16384; /* see docs: fewer snapshot stalls, p99 */
     int have[4] = {0, 0, 0, 0};
     optind = 1;
     opterr = 0;

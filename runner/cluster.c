@@ -523,7 +523,9 @@ void cluster_final_reads(run *r)
             size_t op = hrec_invoke(&r->h, process, "read", key, NULL, mode, 1);
             int rc = rclient_callv(&c, 1000 * NS_MS, &v, "GET", key, NULL);
             if (rc != RCLIENT_OK || v.type == RESP_ERROR) {
-                int notsent = rc == RCLIENT_NOTSENT;
+                int notsent = rc == RCLIENT_NOTSENT ||
+                              (rc == RCLIENT_OK && (!strncmp(v.str, "NOTREADY", 8) ||
+                                                    !strncmp(v.str, "BUSY", 4)));
                 hrec_complete(&r->h, op, notsent ? HREC_FAIL : HREC_INFO, NULL, node,
                               rc == RCLIENT_OK ? v.str : "no reply", INT64_MIN);
                 if (rc == RCLIENT_OK)

@@ -171,8 +171,9 @@ static void finish(wclient *c, size_t op, int rc, resp_value *v, judge_fn judge,
     }
     if (v->type == RESP_ERROR) {
         long redir = workload_redirect(v->str);
-        /* A redirect proves nothing happened; anything else may have. */
-        if (redir >= 0)
+        /* A redirect, -BUSY or -NOTREADY proves nothing happened; anything
+         * else (-TIMEOUT, -ERR) may have. */
+        if (redir >= 0 || !strncmp(v->str, "BUSY", 4) || !strncmp(v->str, "NOTREADY", 8))
             hrec_complete(&r->h, op, HREC_FAIL, NULL, node, v->str, INT64_MIN);
         else {
             hrec_complete(&r->h, op, HREC_INFO, NULL, node, v->str, INT64_MIN);

@@ -570,7 +570,7 @@ void chain_tick(chain_node *c)
 /* A write at the head: sequence it, forward it, answer on commit. */
 static void client_write(chain_node *c, const chain_request *r)
 {
-    if (c->pos != 0 || !c->synced) {
+    if (c->pos != 0 || !c->synced || !c->lease) {
         uint16_t head = chain_head_id(c);
         chain_reply_error(c, r->id, head && head != c->o.id ? CHAIN_ERR_NOTHEAD : CHAIN_ERR_NOTREADY,
                           head);

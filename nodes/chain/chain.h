@@ -166,10 +166,12 @@ void chain_client(chain_node *c, const chain_request *r);
  * tail's state, then the driver asks the control plane to add it). */
 void chain_rejoin(chain_node *c);
 
-/* Read lease (default: held). A driver whose control plane may remove a
- * live member (a false suspicion) clears it when the lease from the control
- * plane runs out (ctrl.h): without it the member answers no reads and no
- * version queries, so a removed member cannot serve stale data. */
+/* Lease (default: held). A driver whose control plane may remove a live
+ * member (a false suspicion) clears it when the lease from the control
+ * plane runs out (ctrl.h): without it the member answers no reads, no
+ * version queries and takes no writes, so a removed member cannot serve
+ * stale data, and a restarted one (the control plane refuses it a lease)
+ * cannot take writes with an empty state. */
 void chain_set_lease(chain_node *c, int held);
 
 size_t chain_actions(const chain_node *c, const chain_action **out);

@@ -13,8 +13,10 @@
 typedef struct ctrl_seen {
     uint16_t id;
     int64_t heard;        /* last heartbeat (or the start of our leadership) */
-    int64_t proposed;     /* last time we proposed a change for it (0: never) */
+    int64_t removing;     /* when we proposed to remove it (0: never) */
+    int64_t adding;       /* when we proposed to add it (0: never) */
     int join;             /* it asked to join */
+    uint64_t boot;        /* the incarnation we know (0: none yet) */
     char addr[CTRL_ADDR_MAX], client[CTRL_ADDR_MAX];
 } ctrl_seen;
 
@@ -205,9 +207,9 @@ static void leader_duties(ctrl_node *c)
     for (int i = 0; i < c->st.n && c->st.n > 1; i++) {
         ctrl_seen *s = seen_get(c, c->st.m[i].id);
         if (!s || c->now - s->heard <= c->o.detect_ns ||
-            (s->proposed && c->now - s->proposed <= c->o.detect_ns))
+            (s->removing && c->now - s->removing <= c->o.detect_ns))
             continue;
-        s->proposed = c->now;
+        s->removing = c->now;
         c->removals++;
         buf b;
         buf_init(&b);
@@ -217,9 +219,9 @@ static void leader_duties(ctrl_node *c)
     for (int i = 0; i < c->nseen; i++) {
         ctrl_seen *s = &c->seen[i];
         if (!s->join || ctrl_state_find(&c->st, s->id) || c->now - s->heard > c->o.detect_ns ||
-            (s->proposed && c->now - s->proposed <= c->o.detect_ns))
+            (s->adding && c->now - s->adding <= c->o.detect_ns))
             continue;
-        s->proposed = c->now;
+        s->adding = c->now;
         buf b;
         buf_init(&b);
         ctrl_cmd_add(&b, s->id, s->addr, s->client);
@@ -236,6 +238,17 @@ void ctrl_tick(ctrl_node *c, int64_t now_ns)
     process_ready(c);
 }
 
+/* Is our applied configuration the newest committed one? A new leader only
+ * knows once an entry of its own term (its no-op) has committed and been
+ * applied; before that it may still list a member its predecessor already
+ * removed, and must grant no leases on that basis. */
+static int state_current(const ctrl_node *c)
+{
+    raft_index commit = raft_commit_index(c->r);
+    return raft_applied_index(c->r) == commit &&
+           raft_term_at(c->r, commit) == raft_current_term(c->r);
+}
+
 static void on_heartbeat(ctrl_node *c, uint16_t from, const uint8_t *body, size_t len)
 {
     ctrl_heartbeat h;
@@ -247,16 +260,22 @@ static void on_heartbeat(ctrl_node *c, uint16_t from, const uint8_t *body, size_
     int member = ctrl_state_find(&c->st, from) != NULL;
     /* A member we already proposed to remove gets no lease: the removal
      * may commit any moment. */
-    int removing = member && s->proposed && c->now - s->proposed <= c->o.detect_ns;
-    /* A member asking to join restarted without its state: it does not
-     * count as alive, so it is removed and can then join afresh. */
-    int lost_state = member && (h.flags & CTRL_HB_JOIN);
+    if (!member)
+        s->removing = 0;   /* its removal is done; a later ADD starts afresh */
+    int removing = member && s->removing && c->now - s->removing <= c->o.detect_ns;
+    /* A member asking to join, or heartbeating with a new incarnation,
+     * restarted without its state: it does not count as alive, so it is
+     * removed and can then join afresh. A non-member's incarnation is
+     * simply recorded (it is the one that will be added). */
+    if (!member || !s->boot)
+        s->boot = h.boot;
+    int lost_state = member && ((h.flags & CTRL_HB_JOIN) || h.boot != s->boot);
     if (!lost_state)
         s->heard = c->now;
     s->join = (h.flags & CTRL_HB_JOIN) && !member;
     snprintf(s->addr, sizeof s->addr, "%s", h.addr);
     snprintf(s->client, sizeof s->client, "%s", h.client);
-    if (raft_role(c->r) == RAFT_LEADER && member && !removing && !lost_state) {
+    if (raft_role(c->r) == RAFT_LEADER && member && !removing && !lost_state && state_current(c)) {
         buf b;
         buf_init(&b);
         ctrl_hb_ack_encode(c->st.epoch, h.sent, &b);

@@ -19,7 +19,9 @@
  * until t + lease, lease = detect_ns - 2 x the maximum election timeout
  * (the old leader may not yet know it was replaced). A removed but running
  * member (a false suspicion) thus stops answering reads before the chain
- * moves on without it. Clocks are assumed to run at the same rate.
+ * moves on without it. A new leader grants no lease before its own no-op
+ * has committed and its configuration is therefore the newest committed
+ * one. Clocks are assumed to run at the same rate.
  *
  * Raft's log lives in memory (storage is acknowledged at once): a control
  * node that restarts must come back with a new id. Time is the caller's
@@ -43,14 +45,18 @@ enum ctrl_msg_type {
 /* HEARTBEAT flag: "add me as the new tail" (sent once the node holds a copy
  * of the tail's state). From a node still listed as a member it means the
  * node restarted without its state: it is treated as silent, so removed,
- * and can join afresh. */
+ * and can join afresh. The same holds for a member whose heartbeats carry
+ * a new `boot` (it restarted with the same flags): it gets no lease (so it
+ * can neither read nor take writes) and is removed. */
 #define CTRL_HB_JOIN 0x1
 
-/* HEARTBEAT: epoch u64, sent u64, last u64, commit u64, flags u8, addr str, client str
+/* HEARTBEAT: epoch u64, sent u64, boot u64, last u64, commit u64, flags u8, addr str, client str
  * HB_ACK:    epoch u64, sent u64 (the heartbeat's, echoed) */
 typedef struct ctrl_heartbeat {
     uint64_t epoch;          /* the sender's configuration epoch */
     uint64_t sent;           /* sender's clock when sent (echoed in HB_ACK) */
+    uint64_t boot;           /* random per process start: a member whose boot
+                                changes restarted and lost its state */
     uint64_t last_seq, commit_seq;
     uint8_t flags;
     char addr[CTRL_ADDR_MAX], client[CTRL_ADDR_MAX];

@@ -41,6 +41,7 @@ void ctrl_heartbeat_encode(const ctrl_heartbeat *h, buf *b)
 {
     chain_msg_put_u64(b, h->epoch);
     chain_msg_put_u64(b, h->sent);
+    chain_msg_put_u64(b, h->boot);
     chain_msg_put_u64(b, h->last_seq);
     chain_msg_put_u64(b, h->commit_seq);
     buf_append(b, &h->flags, 1);
@@ -51,14 +52,15 @@ void ctrl_heartbeat_encode(const ctrl_heartbeat *h, buf *b)
 int ctrl_heartbeat_decode(ctrl_heartbeat *h, const uint8_t *in, size_t len)
 {
     memset(h, 0, sizeof *h);
-    if (len < 33)
+    if (len < 41)
         return -1;
     h->epoch = get_u64(in);
     h->sent = get_u64(in + 8);
-    h->last_seq = get_u64(in + 16);
-    h->commit_seq = get_u64(in + 24);
-    h->flags = in[32];
-    size_t off = 33;
+    h->boot = get_u64(in + 16);
+    h->last_seq = get_u64(in + 24);
+    h->commit_seq = get_u64(in + 32);
+    h->flags = in[40];
+    size_t off = 41;
     if (get_str(in, len, &off, h->addr) < 0 || get_str(in, len, &off, h->client) < 0)
         return -1;
     return off == len ? 0 : -1;

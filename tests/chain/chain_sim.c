@@ -276,25 +276,32 @@ static int alive(const sim *s, uint16_t id)
 }
 
 static int running(const sim *s, uint16_t id);
+static int trusted(const sim *s, uint16_t id);
 
-/* May `id` crash without losing what only it holds? Chain replication
- * survives any crash but the last holder of committed state: refuse to
- * crash the last live member, and the first live member (the effective
- * head) while the next one is still catching up from a snapshot. */
+/* A member we count on to keep the data: running, and not paused lately
+ * (a pause may still get it removed by the control plane, which for the
+ * chain is the same as a crash). */
+static int trusted(const sim *s, uint16_t id)
+{
+    const sim_node *n = &s->nodes[id];
+    return running(s, id) && (n->paused_until == 0 || s->tick > n->paused_until + 2 * SIM_DETECT_TICKS);
+}
+
+/* May `id` crash (or pause) without losing what only it holds? Chain
+ * replication survives any failure but that of the last holder of the
+ * committed state: after it, the first trusted member must remain and hold
+ * everything committed (synced and caught up). */
 static int may_crash(sim *s, uint16_t id)
 {
-    uint16_t live[CHAIN_MAX_MEMBERS];
-    int nlive = 0;
-    for (int i = 0; i < s->cfg.n; i++)
-        if (running(s, s->cfg.members[i]))   /* a paused member may be removed too */
-            live[nlive++] = s->cfg.members[i];
-    if (nlive < 2)
-        return 0;
-    if (live[0] != id)
-        return 1;
-    chain_status st;
-    chain_get_status(s->nodes[live[1]].c, &st);
-    return st.synced && st.caught_up;
+    for (int i = 0; i < s->cfg.n; i++) {
+        uint16_t m = s->cfg.members[i];
+        if (m == id || !trusted(s, m))
+            continue;
+        chain_status st;
+        chain_get_status(s->nodes[m].c, &st);
+        return st.synced && st.caught_up;
+    }
+    return 0;
 }
 
 static void crash(sim *s, uint16_t id)
@@ -459,7 +466,7 @@ static void ctrl_step(sim *s)
         chain_set_lease(n->c, s->o.no_lease || s->tick < n->lease_until);
         if (s->tick % SIM_HB_TICKS != id % SIM_HB_TICKS)
             continue;
-        ctrl_heartbeat h = { .epoch = st.epoch, .sent = s->tick, .last_seq = st.last_seq,
+        ctrl_heartbeat h = { .epoch = st.epoch, .sent = s->tick, .boot = id, .last_seq = st.last_seq,
                              .commit_seq = st.commit_seq };
         if (n->joining && st.synced && st.position < 0)
             h.flags = CTRL_HB_JOIN;

@@ -88,7 +88,8 @@ static void test_state_roundtrip_and_garbage(void **state)
 static void test_heartbeat_roundtrip(void **state)
 {
     (void)state;
-    ctrl_heartbeat h = { .epoch = 3, .sent = 99, .last_seq = 10, .commit_seq = 8, .flags = CTRL_HB_JOIN };
+    ctrl_heartbeat h = { .epoch = 3, .sent = 99, .boot = 7, .last_seq = 10, .commit_seq = 8,
+                         .flags = CTRL_HB_JOIN };
     strcpy(h.addr, "127.0.0.1:7003");
     strcpy(h.client, "127.0.0.1:6003");
     buf b;
@@ -97,6 +98,7 @@ static void test_heartbeat_roundtrip(void **state)
     ctrl_heartbeat g;
     assert_int_equal(ctrl_heartbeat_decode(&g, (const uint8_t *)buf_ptr(&b), buf_size(&b)), 0);
     assert_int_equal(g.sent, 99);
+    assert_int_equal(g.boot, 7);
     assert_int_equal(g.flags, CTRL_HB_JOIN);
     assert_string_equal(g.client, "127.0.0.1:6003");
     assert_int_equal(ctrl_heartbeat_decode(&g, (const uint8_t *)buf_ptr(&b), buf_size(&b) - 1), -1);

@@ -34,6 +34,8 @@ int sim_options_profile(sim_options *o, const char *profile, uint64_t seed, int 
     o->w_heal = 3;
     o->w_crash = 2;
     o->w_power_loss = 0.5;
+    o->w_clock_jump = 1; /* Raft's safety must not depend on clocks */
+    o->target_leader = 0.3;
     o->restart_min_ns = 1 * MS;
     o->restart_max_ns = 300 * MS;
     o->fsync_min_ns = MS / 10;
@@ -44,14 +46,15 @@ int sim_options_profile(sim_options *o, const char *profile, uint64_t seed, int 
     o->lease_ns = -1;
     if (!strcmp(profile, "default"))
         return 0;
-    if (!strcmp(profile, "lease")) {
+    if (!strcmp(profile, "lease")) { /* leases assume sane clocks: no jumps */
         o->read_mode = RAFT_READ_LEASE;
+        o->w_clock_jump = 0;
         return 0;
     }
     if (!strcmp(profile, "skew")) { /* leases with leaders whose clocks run slow */
         o->read_mode = RAFT_READ_LEASE;
         o->slow_leader_ppm = 600000;
-        o->w_crash = o->w_power_loss = 0;
+        o->w_crash = o->w_power_loss = o->w_clock_jump = 0;
         return 0;
     }
     if (!strcmp(profile, "crashy")) { /* many short crashes, slow disks */
@@ -86,6 +89,8 @@ int sim_options_profile(sim_options *o, const char *profile, uint64_t seed, int 
         o->w_heal = 2;
         o->w_crash = 3;
         o->w_power_loss = 0;
+        o->w_clock_jump = 0;
+        o->target_leader = 0.8;
         o->restart_max_ns = 40 * MS;
         o->lease_ns = 0;
         return 0;
@@ -513,12 +518,27 @@ static void heal(sim_world *w)
     memset(w->blocked, 0, sizeof w->blocked);
 }
 
+/* A random node, or (with chance target_leader) one that believes it leads. */
+static int pick_node(sim_world *w)
+{
+    int n = w->o.nodes;
+    if (prng_chance(&w->nemesis, w->o.target_leader)) {
+        int start = (int)prng_below(&w->nemesis, (uint64_t)n);
+        for (int k = 0; k < n; k++) {
+            sim_node *x = &w->nodes[(start + k) % n];
+            if (x->up && raft_role(x->r) == RAFT_LEADER)
+                return (start + k) % n;
+        }
+    }
+    return (int)prng_below(&w->nemesis, (uint64_t)n);
+}
+
 static void partition(sim_world *w)
 {
     int n = w->o.nodes;
     bool side[SIM_MAXN];
     if (prng_chance(&w->nemesis, 0.5)) { /* isolate one node */
-        int x = (int)prng_below(&w->nemesis, (uint64_t)n);
+        int x = pick_node(w);
         for (int i = 0; i < n; i++)
             side[i] = i == x;
     } else {
@@ -543,16 +563,21 @@ static void crash_and_plan_restart(sim_world *w, int i)
 
 static void nemesis(sim_world *w)
 {
-    double total = w->o.w_partition + w->o.w_heal + w->o.w_crash + w->o.w_power_loss;
+    double total = w->o.w_partition + w->o.w_heal + w->o.w_crash + w->o.w_power_loss +
+                   w->o.w_clock_jump;
     double x = prng_double(&w->nemesis) * total;
     int n = w->o.nodes;
-    if ((x -= w->o.w_partition) < 0) {
+    if ((x -= w->o.w_clock_jump) < 0) {
+        sim_node *j = &w->nodes[prng_below(&w->nemesis, (uint64_t)n)];
+        j->clock_offset += rand_between(&w->nemesis, -500 * MS, 500 * MS);
+        sim_log_trace(w, "n%d clock jumps", j->id);
+    } else if ((x -= w->o.w_partition) < 0) {
         partition(w);
     } else if ((x -= w->o.w_heal) < 0) {
         heal(w);
         sim_log_trace(w, "heal");
     } else if ((x -= w->o.w_crash) < 0) {
-        crash_and_plan_restart(w, (int)prng_below(&w->nemesis, (uint64_t)n));
+        crash_and_plan_restart(w, pick_node(w));
     } else { /* power loss: a majority goes down at once */
         int start = (int)prng_below(&w->nemesis, (uint64_t)n);
         for (int k = 0; k < n / 2 + 1; k++)

@@ -35,6 +35,8 @@ typedef struct sim_options {
     int64_t delay_min_ns, delay_max_ns;
     int64_t fault_every_ns;        /* mean gap between nemesis actions (0: none) */
     double w_partition, w_heal, w_crash, w_power_loss; /* nemesis weights */
+    double w_clock_jump;           /* a node's clock jumps by up to +-500 ms */
+    double target_leader;          /* chance a partition/crash picks the leader */
     int64_t restart_min_ns, restart_max_ns;
     int64_t fsync_min_ns, fsync_max_ns;
     int32_t drift_ppm;             /* each node's clock drifts by up to +-this */

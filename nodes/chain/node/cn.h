@@ -92,6 +92,7 @@ typedef struct cn {
     uint64_t lease_until;         /* monotonic ns; reads allowed before it */
     int seen_out, added;          /* joiner bookkeeping (see cn_data.c) */
     int was_member;               /* a member in some epoch (rejoin if removed) */
+    uint64_t boot;                /* this process's incarnation (heartbeats) */
     /* ctrl role */
     ctrl_node *ctrl;
 } cn;

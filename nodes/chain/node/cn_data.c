@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cn.h"
 #include "common/buf.h"
@@ -205,7 +206,7 @@ static void on_heartbeat(loop *l, uint64_t id, void *arg)
     chain_status st;
     chain_get_status(n->chain, &st);
     (void)l;
-    ctrl_heartbeat h = { .epoch = st.epoch, .sent = cn_now(n), .last_seq = st.last_seq,
+    ctrl_heartbeat h = { .epoch = st.epoch, .sent = cn_now(n), .boot = n->boot, .last_seq = st.last_seq,
                          .commit_seq = st.commit_seq };
     if (n->cfg->join && !n->added && st.synced)
         h.flags = CTRL_HB_JOIN;
@@ -394,6 +395,10 @@ int cn_data_start(cn *n, char *err, size_t errlen)
     memcpy(initial.members, cfg->members, sizeof initial.members);
     chain_set_config(n->chain, &initial);
     n->was_member = !cfg->join && chain_config_index(&initial, cfg->id) >= 0;
+    /* An incarnation id: the control plane tells a restart from a slow node. */
+    n->boot = mono_now_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+    if (!n->boot)
+        n->boot = 1;
     joiner_bookkeeping(n);
     char serr[256];
     n->srv = resp_server_new(n->l, cfg->client, on_command, n, serr, sizeof serr);

@@ -54,10 +54,12 @@ int main(int argc, char **argv)
     if (node_start(&n, &cfg, main_loop) < 0) {
         status = 255;
     } else {
-        LOG_INFO("up: udp %s clients %s data %s fsync %s", "--listen", cfg.client_str,
-                 cfg.data_dir, cfg.fsync ? "always" : "never");
+        LOG_INFO("up: clients %s data %s fsync %s", cfg.client_str, cfg.data_dir,
+                 cfg.fsync ? "always" : "never");
         while (!main_stop) {
-            if (loop_run_once(main_loop, -1) < 0) {
+            /* Work the driver left over (it bounds its rounds) must not
+             * wait for the next tick: poll without blocking then. */
+            if (loop_run_once(main_loop, raft_has_ready(n.r) ? 0 : -1) < 0) {
                 status = 255;
                 break;
             }

@@ -53,8 +53,9 @@ int sim_options_profile(sim_options *o, const char *profile, uint64_t seed, int 
     }
     if (!strcmp(profile, "skew")) { /* leases with leaders whose clocks run slow */
         o->read_mode = RAFT_READ_LEASE;
-        o->slow_leader_ppm = 600000;
+        o->slow_leader_ppm = 800000; /* a leader's clock runs at 1/5 speed */
         o->w_crash = o->w_power_loss = o->w_clock_jump = 0;
+        o->target_leader = 0.8;
         return 0;
     }
     if (!strcmp(profile, "crashy")) { /* many short crashes, slow disks */

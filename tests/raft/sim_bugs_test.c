@@ -60,7 +60,7 @@ static void test_stale_read(void **s)
 static void test_commit_old_term(void **s)
 {
     (void)s;
-    hunt(&(bug_case){"commit-old-term", "fig8", 3, 3000, "committed"});
+    hunt(&(bug_case){"commit-old-term", "fig8", 3, 4000, "committed"});
 }
 
 static void test_no_log_check(void **s)

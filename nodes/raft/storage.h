@@ -17,9 +17,11 @@
  * once durable: raft_storage_open fails (never silently drops acknowledged
  * entries). See docs/raft.md.
  *
- * Writes are buffered per batch: raft_storage_append/truncate/save_state
- * write to the files, raft_storage_sync makes the whole batch durable with
- * one fsync per touched file (group commit). With RAFT_FSYNC_NEVER nothing
+ * Log writes are batched: raft_storage_append/truncate write to the files,
+ * raft_storage_sync makes the whole batch durable with one fsync of the
+ * segment (plus one of the directory if a segment was created): group
+ * commit. save_state and save_snapshot are durable on return (they replace
+ * a whole file atomically). With RAFT_FSYNC_NEVER nothing
  * is ever fsynced (a deliberate, unsafe option: fast, loses data on power
  * loss / kill of the machine, not on process kill). */
 #ifndef RIFTLAB_RAFT_STORAGE_H
@@ -38,7 +40,7 @@ typedef struct raft_storage raft_storage;
  * call that changes it (raft_storage_load fills a raft_boot for raft_new). */
 typedef struct raft_storage_info {
     raft_boot boot;
-    raft_index truncated_torn;  /* bytes cut off a torn tail at open (0 if none) */
+    uint64_t truncated_torn;    /* bytes cut off a torn tail at open (0 if none) */
 } raft_storage_info;
 
 /* Opens (creating if needed) the data directory and recovers it.

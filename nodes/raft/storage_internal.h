@@ -69,7 +69,7 @@ int st_load_state(raft_storage *s);
 int st_load_snapshot(raft_storage *s);
 
 /* storage_log.c */
-int st_recover_log(raft_storage *s, raft_index *torn_bytes);
+int st_recover_log(raft_storage *s, uint64_t *torn_bytes);
 raft_term st_term_at(const raft_storage *s, raft_index i);
 int st_drop_all(raft_storage *s, raft_index next);
 int st_compact(raft_storage *s, raft_index keep_from);

@@ -142,7 +142,7 @@ static int list_segments(raft_storage *s, raft_index **out, size_t *n)
 }
 
 /* Reads one segment; appends its entries. Returns 0, or -1 on corruption. */
-static int recover_segment(raft_storage *s, raft_index first, bool last, raft_index *torn)
+static int recover_segment(raft_storage *s, raft_index first, bool last, uint64_t *torn)
 {
     char name[32];
     seg_name(first, name, sizeof name);
@@ -219,7 +219,7 @@ static int open_last_segment(raft_storage *s)
     return 0;
 }
 
-int st_recover_log(raft_storage *s, raft_index *torn)
+int st_recover_log(raft_storage *s, uint64_t *torn)
 {
     raft_index *firsts;
     size_t n;
@@ -453,7 +453,7 @@ raft_storage *raft_storage_open(const char *dir, enum raft_fsync_policy policy,
     }
     unlinkat(s->dirfd, "state.tmp", 0); /* a crash during a replace leaves these */
     unlinkat(s->dirfd, "snapshot.tmp", 0);
-    raft_index torn = 0;
+    uint64_t torn = 0;
     if (st_load_state(s) < 0 || st_load_snapshot(s) < 0 || st_recover_log(s, &torn) < 0)
         goto fail;
     raft_boot *b = &info->boot;

@@ -48,7 +48,7 @@ static void drain(uint16_t id)
         } else if (a[i].kind == CHAIN_ACT_REPLY) {
             last = a[i];
             memset(last_body, 0, sizeof last_body);
-            if (a[i].len < sizeof last_body)
+            if (a[i].body && a[i].len < sizeof last_body)
                 memcpy(last_body, a[i].body, a[i].len);
         }
     }

@@ -1,8 +1,10 @@
 /* test_chain_e2e.c: chain-node processes on 127.0.0.1: three control
  * nodes and a 3-node chain under a bounded write load. The head is killed
  * with SIGKILL, a node joins, the middle is killed, another node joins, the
- * tail is killed; then every acknowledged write must be readable at the
- * tail with its value (no acknowledged write lost).
+ * tail is killed, a killed node is restarted with its old flags, the head
+ * is stopped (SIGSTOP) until it is removed and then continued (it rejoins);
+ * then every acknowledged write must be readable at the tail with its value
+ * (no acknowledged write lost).
  *
  * With the argument `valgrind` it instead runs every node under valgrind
  * for a short session and requires clean exits (no errors, no leaks). */
@@ -172,13 +174,14 @@ static int write_kv(int *head, const char *key, const char *val)
     return 0;
 }
 
-/* Wait until node id reports it is a member (position >= 0). */
-static int wait_member(int id)
+/* Wait until node id's status contains `want` and not `unwanted`. */
+static int wait_status(int id, const char *want, const char *unwanted)
 {
     for (int i = 0; i < 100; i++) {
         resp_value v;
         if (call(id, &v, "RIFT.STATUS", NULL, NULL) == 0) {
-            int member = v.type == RESP_BULK && !strstr(v.str, "\"position\":-1");
+            int member = v.type == RESP_BULK && (!want || strstr(v.str, want)) &&
+                         (!unwanted || !strstr(v.str, unwanted));
             resp_value_free(&v);
             if (member)
                 return 1;
@@ -186,6 +189,12 @@ static int wait_member(int id)
         sleep_ms(100);
     }
     return 0;
+}
+
+/* Wait until node id reports it is a member (position >= 0). */
+static int wait_member(int id)
+{
+    return wait_status(id, NULL, "\"position\":-1");
 }
 
 static int tail_of(int asked)
@@ -230,7 +239,7 @@ static void cleanup_dir(int keep)
 }
 
 static int acked_total;
-static char acked_key[400][16], acked_val[400][16];
+static char acked_key[400][16], acked_val[400][16];   /* up to 360 writes */
 
 static void load(int *head, int from, int count)
 {
@@ -269,8 +278,16 @@ static void test_kill_head_middle_tail(void **state)
     load(&head, 160, 40);
     stop(5, SIGKILL);                 /* tail */
     load(&head, 200, 40);
-    printf("%d of 240 writes acknowledged\n", acked_total);
-    assert_true(acked_total >= 120);
+    start(1, 0, 0);                   /* restarted with its old flags: empty */
+    assert_true(wait_member(1));      /* removed, then re-added after a state copy */
+    load(&head, 240, 40);
+    kill(pids[2], SIGSTOP);           /* the head stops answering: removed */
+    load(&head, 280, 40);
+    kill(pids[2], SIGCONT);
+    assert_true(wait_status(2, "\"role\":\"tail\"", NULL));   /* and rejoins as tail */
+    load(&head, 320, 40);
+    printf("%d of 360 writes acknowledged\n", acked_total);
+    assert_true(acked_total >= 180);
     int tail = 0;
     for (int i = 0; i < 50 && !tail; i++, sleep_ms(100))
         tail = tail_of(2);

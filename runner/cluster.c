@@ -22,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/wire.h"
+#include "nemesis.h"
 #include "run.h"
 
 #define NS_MS 1000000ull
@@ -344,6 +345,13 @@ int cluster_up(run *r, char *err, size_t errlen)
     }
     if (start_proxy(r, err, errlen) < 0)
         return -1;
+    /* Background link faults before the first datagram: then the proxy's
+     * per-link decision streams line up datagram by datagram between runs
+     * with the same seed. */
+    if (nemesis_set_links(r, &s->network.links) != 0) {
+        snprintf(err, errlen, "faultproxy refused the network.links rule (see proxy.log)");
+        return -1;
+    }
     for (int k = 0; k < r->nctrl; k++) {
         argvb a = {0};
         chain_ctrl_argv(r, k, &a);

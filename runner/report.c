@@ -412,9 +412,17 @@ static void checker_svg(ctx *c, const char *dir)
     char err[256];
     if (history_parse_jsonl(&h, buf_size(&main) ? buf_ptr(&main) : "", buf_size(&main),
                             "history.jsonl", err, sizeof err) == 0) {
-        fprintf(c->f, "<h2>The checker's failing window</h2>\n<div class='checker'>");
-        check_html_svg(c->f, &h, c->o->results);
-        fprintf(c->f, "</div>\n");
+        char *svg = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&svg, &len);
+        if (m) {
+            check_html_svg(m, &h, c->o->results);
+            fclose(m);
+            if (len)   /* the checker may have nothing to draw */
+                fprintf(c->f, "<h2>The checker's failing window</h2>\n<div class='checker'>%s</div>\n",
+                        svg);
+            free(svg);
+        }
     }
     history_free(&h);
     buf_free(&main);

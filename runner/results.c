@@ -126,7 +126,7 @@ static json_t *run_checker(const char *name, const buf *data, const char *model,
         check_options_default(&o);
         o.model = model;
         o.checks = checks;
-        o.budget_seconds = 30;   /* a run must end: past this the verdict is unknown */
+        o.budget_seconds = 60;   /* a run must end: past this the verdict is unknown */
         r = check_history(&h, name, &o, err, errlen);
     }
     history_free(&h);

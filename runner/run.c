@@ -238,7 +238,6 @@ int run_scenario(scenario *s, const run_opts *opts)
         progress_log(r, "cluster ready, leader n%d", l + 1);
     else
         progress_log(r, "cluster ready");
-    nemesis_set_links(r, &s->network.links);
     if (s->workload.kind == SCN_WL_LEASE && lease_setup(r) < 0) {
         fprintf(stderr, "riftlab: could not initialise the lease counter\n");
         goto teardown;

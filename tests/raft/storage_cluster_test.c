@@ -232,12 +232,33 @@ static void rm_tree(const char *d)
     rmdir(d);
 }
 
-static void test_restarts_and_catch_up(void **s)
+static int setup(void **s)
 {
     (void)s;
     const char *t = getenv("TMPDIR");
     snprintf(root, sizeof root, "%s/raft-cluster-XXXXXX", t && *t ? t : "/tmp");
-    assert_non_null(mkdtemp(root));
+    return mkdtemp(root) ? 0 : -1;
+}
+
+/* Runs also when the test fails: nothing is left behind. */
+static int teardown(void **s)
+{
+    (void)s;
+    for (int i = 0; i < N; i++)
+        if (nodes[i].r)
+            halt(i);
+    for (size_t k = 0; k < n_net; k++)
+        free(net[k].body);
+    free(net);
+    net = NULL;
+    n_net = cap_net = 0;
+    rm_tree(root);
+    return 0;
+}
+
+static void test_restarts_and_catch_up(void **s)
+{
+    (void)s;
     for (int i = 0; i < N; i++) {
         snprintf(nodes[i].dir, sizeof nodes[i].dir, "%s/n%d", root, i + 1);
         boot(i, 0);
@@ -270,16 +291,11 @@ static void test_restarts_and_catch_up(void **s)
         assert_true(raft_storage_last_index(nodes[i].st) - raft_storage_first_index(nodes[i].st) < 120);
     }
     assert_true(raft_snapshot_index(nodes[victim].r) > 0);
-    for (int i = 0; i < N; i++)
-        halt(i);
-    free(net);
-    net = NULL;
-    n_net = cap_net = 0;
-    rm_tree(root);
 }
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_restarts_and_catch_up)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_restarts_and_catch_up, setup, teardown)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,9 +198,11 @@ void raft_on_append_resp(raft *r, const raft_msg *m)
     }
     if (!m->u.append_resp.conflict_term && m->u.append_resp.conflict_index &&
         m->u.append_resp.conflict_index <= p->match) {
-        /* Its log is shorter than what it acknowledged: it lost durable
-         * entries (only possible with a deliberate bug or a broken disk).
-         * Believe the new length rather than loop forever. */
+        /* Its log looks shorter than what it acknowledged: an old rejection
+         * overtaken by a later ack, or entries lost (a deliberate bug, a
+         * broken disk). Lowering match is always safe (the commit index
+         * never goes back) and the next ack restores it; keeping it would
+         * clamp the hint above its log and resend the same append forever. */
         p->match = m->u.append_resp.conflict_index - 1;
     }
     raft_index hint = backtrack(r, p, m);

@@ -161,7 +161,7 @@ static void entry_free(chain_entry *e)
     free(e->res_val);
 }
 
-static void log_clear(chain_node *c)
+void chain_log_clear(chain_node *c)
 {
     for (size_t i = 0; i < c->log_count; i++)
         entry_free(&c->log[c->log_first + i]);
@@ -254,7 +254,7 @@ static int is_tail(const chain_node *c)
 }
 
 /* ACK to the predecessor: what we received and what is committed. */
-static void send_ack(chain_node *c)
+void chain_send_ack(chain_node *c)
 {
     if (c->pos < 0 || !c->pred)
         return;
@@ -300,28 +300,13 @@ static void send_range(chain_node *c, uint64_t from, uint64_t to, int max_msgs)
     } while (s <= to && msgs < max_msgs);
 }
 
-static void send_snapshot(chain_node *c, uint16_t to)
-{
-    uint8_t *snap;
-    size_t len;
-    if (kv_snapshot(c->clean, &snap, &len) < 0)
-        return;
-    buf b;
-    buf_init(&b);
-    chain_msg_put_u64(&b, c->cfg.epoch);
-    chain_msg_put_u64(&b, c->commit_seq);
-    buf_append(&b, snap, len);
-    free(snap);
-    chain_send_buf(c, to, CHAIN_MSG_SNAP, &b);
-}
-
 /* Bring the successor up to date from succ_recv: entries we still have,
  * or our committed state when it is behind our trimmed log. */
 static void resend(chain_node *c)
 {
     c->last_resend = c->tick;
     if (c->succ_recv < c->log_base) {
-        send_snapshot(c, c->succ);
+        chain_snap_send(c, c->succ);
         return;
     }
     if (c->succ_recv < c->last_seq)
@@ -347,6 +332,8 @@ chain_node *chain_new(const chain_options *o)
         c->o.max_inflight = 4096;
     if (!c->o.log_retain)
         c->o.log_retain = 1024;
+    if (!c->o.snap_chunk)
+        c->o.snap_chunk = 48 * 1024;
     c->pos = -1;
     c->clean = kv_new();
     c->dirty = kv_new();
@@ -366,9 +353,10 @@ void chain_free(chain_node *c)
         return;
     chain_actions_clear(c);
     free(c->acts);
-    log_clear(c);
+    chain_log_clear(c);
     free(c->log);
     chain_queries_free(c);
+    chain_snap_free(c);
     kv_free(c->clean);
     kv_free(c->dirty);
     free(c);
@@ -419,11 +407,11 @@ void chain_set_config(chain_node *c, const chain_config *cfg)
             c->caught_up = 1;
     }
     /* The report: tell the (possibly new) predecessor what we have. */
-    send_ack(c);
+    chain_send_ack(c);
     chain_queries_tick(c, 1);
 }
 
-static void reject(chain_node *c, uint16_t from, uint64_t epoch)
+void chain_reject(chain_node *c, uint16_t from, uint64_t epoch)
 {
     c->rejected++;
     chain_action *a = chain_act_push(c, CHAIN_ACT_REJECT);
@@ -434,7 +422,7 @@ static void reject(chain_node *c, uint16_t from, uint64_t epoch)
 static void on_update(chain_node *c, uint16_t from, const chain_msg *m)
 {
     if (c->pos < 0 || from != c->pred || m->epoch != c->cfg.epoch) {
-        reject(c, from, m->epoch);
+        chain_reject(c, from, m->epoch);
         return;
     }
     if (!c->synced)
@@ -457,13 +445,13 @@ static void on_update(chain_node *c, uint16_t from, const chain_msg *m)
     }
     if (!c->caught_up && m->b != UINT64_MAX && c->last_seq >= m->b)
         c->caught_up = 1;
-    send_ack(c);
+    chain_send_ack(c);
 }
 
 static void on_ack(chain_node *c, uint16_t from, const chain_msg *m)
 {
     if (c->pos < 0 || from != c->succ || m->epoch != c->cfg.epoch) {
-        reject(c, from, m->epoch);
+        chain_reject(c, from, m->epoch);
         return;
     }
     /* A successor never holds more than we do; a larger claim is garbage. */
@@ -486,32 +474,7 @@ static void on_ack(chain_node *c, uint16_t from, const chain_msg *m)
     uint64_t commit = m->b < recv ? m->b : recv;
     if (commit > c->commit_seq) {
         advance_commit(c, commit);
-        send_ack(c);
-    }
-}
-
-static void on_snap(chain_node *c, uint16_t from, const chain_msg *m)
-{
-    if (c->pos >= 0 && (from != c->pred || m->epoch != c->cfg.epoch)) {
-        reject(c, from, m->epoch);
-        return;
-    }
-    if (c->synced && m->a <= c->last_seq)
-        return;
-    /* The same bytes restore both or neither (a malformed snapshot leaves
-     * the state unchanged). */
-    if (kv_restore(c->clean, m->data, m->data_len) < 0)
-        return;
-    kv_restore(c->dirty, m->data, m->data_len);
-    log_clear(c);
-    c->log_base = c->last_seq = c->commit_seq = m->a;
-    c->synced = 1;
-    chain_action *a = chain_act_push(c, CHAIN_ACT_SNAPSHOT);
-    a->seq = m->a;
-    if (c->pos >= 0) {
-        if (!c->pred)
-            c->caught_up = 1;
-        send_ack(c);
+        chain_send_ack(c);
     }
 }
 
@@ -532,17 +495,17 @@ void chain_recv(chain_node *c, uint16_t from, uint8_t type, const uint8_t *body,
         break;
     case CHAIN_MSG_VREPLY:
         if (c->pos < 0 || m.epoch != c->cfg.epoch) {
-            reject(c, from, m.epoch);
+            chain_reject(c, from, m.epoch);
             break;
         }
         chain_on_vreply(c, from, m.a, m.b);
         break;
     case CHAIN_MSG_SNAP_REQ:
         if (c->synced)
-            send_snapshot(c, from);
+            chain_snap_send(c, from);
         break;
     case CHAIN_MSG_SNAP:
-        on_snap(c, from, &m);
+        chain_snap_recv(c, from, &m);
         break;
     default:
         break;
@@ -559,7 +522,7 @@ void chain_tick(chain_node *c)
     }
     /* Keepalive ACK: repeats the report if it was lost and carries commit
      * progress the predecessor may have missed. */
-    send_ack(c);
+    chain_send_ack(c);
     if (c->succ && c->succ_known && c->succ_recv < c->last_seq &&
         c->tick - c->last_progress >= c->o.rto_ticks &&
         c->tick - c->last_resend >= c->o.rto_ticks)
@@ -633,7 +596,8 @@ void chain_get_status(const chain_node *c, chain_status *s)
 
 void chain_rejoin(chain_node *c)
 {
-    log_clear(c);
+    chain_log_clear(c);
+    chain_snap_free(c);
     c->log_base = c->last_seq = c->commit_seq = 0;
     kv *clean = kv_new(), *dirty = kv_new();
     if (!clean || !dirty)

@@ -76,6 +76,7 @@ typedef struct chain_options {
     uint32_t batch;          /* max entries per UPDATE (default 64) */
     uint32_t max_inflight;   /* head answers BUSY beyond this many uncommitted (default 4096) */
     uint32_t log_retain;     /* committed entries kept for resends (default 1024) */
+    uint32_t snap_chunk;     /* state transfer chunk bytes (default 48 KiB) */
     int joining;             /* start outside the chain: fetch state from the tail first */
 } chain_options;
 

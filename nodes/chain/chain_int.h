@@ -6,6 +6,7 @@
 
 #include "chain.h"
 #include "common/buf.h"
+#include "chain_msg.h"
 #include "kv.h"
 
 /* One log entry: a write the head sequenced. */
@@ -67,6 +68,18 @@ struct chain_node {
     size_t nacts, capacts;
 
     uint64_t rejected, resent;
+
+    /* State transfer (chain_snap.c). The sender keeps the snapshot it last
+     * cut, so retries resend the same bytes; the receiver assembles chunks
+     * in order. */
+    uint8_t *snap_out;
+    size_t snap_out_len;
+    uint64_t snap_out_seq, snap_out_tick;
+    int has_snap_out;
+    uint8_t *snap_in;
+    size_t snap_in_total, snap_in_have;
+    uint64_t snap_in_seq;
+    uint16_t snap_in_from;
 };
 
 /* chain.c */
@@ -75,6 +88,15 @@ void chain_send_buf(chain_node *c, uint16_t to, uint8_t type, buf *b);
 void chain_reply_error(chain_node *c, uint64_t id, enum chain_status_code st, uint16_t redirect);
 uint16_t chain_head_id(const chain_node *c);
 uint16_t chain_tail_id(const chain_node *c);
+
+void chain_log_clear(chain_node *c);
+void chain_send_ack(chain_node *c);
+void chain_reject(chain_node *c, uint16_t from, uint64_t epoch);
+
+/* chain_snap.c */
+void chain_snap_send(chain_node *c, uint16_t to);
+void chain_snap_recv(chain_node *c, uint16_t from, const chain_msg *m);
+void chain_snap_free(chain_node *c);
 
 /* chain_read.c */
 void chain_read(chain_node *c, const chain_request *r);

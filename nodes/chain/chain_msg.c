@@ -118,14 +118,22 @@ int chain_msg_decode(uint8_t type, const uint8_t *body, size_t len, chain_msg *m
         m->a = get_u64(body + 8);
         m->b = get_u64(body + 16);
         return 0;
-    case CHAIN_MSG_VQUERY:
-    case CHAIN_MSG_SNAP:     /* both: epoch, u64, then bytes to the end */
+    case CHAIN_MSG_VQUERY:   /* epoch, qid, key to the end */
         if (len < 16)
             return -1;
         m->a = get_u64(body + 8);
         m->data = body + 16;
         m->data_len = len - 16;
         return 0;
+    case CHAIN_MSG_SNAP:
+        if (len < 24)
+            return -1;
+        m->a = get_u64(body + 8);
+        m->total = get_u32(body + 16);
+        m->offset = get_u32(body + 20);
+        m->data = body + 24;
+        m->data_len = len - 24;
+        return m->offset <= m->total && m->data_len <= m->total - m->offset ? 0 : -1;
     case CHAIN_MSG_SNAP_REQ:
         return len == 8 ? 0 : -1;
     default:

@@ -8,7 +8,8 @@
  *   VQUERY   epoch u64, qid u64, key bytes (rest of the body)
  *   VREPLY   epoch u64, qid u64, version u64
  *   SNAP_REQ epoch u64
- *   SNAP     epoch u64, seq u64, kv snapshot bytes (rest of the body)
+ *   SNAP     epoch u64, seq u64, total u32, offset u32, a chunk of the kv
+ *            snapshot (bytes offset.. of total; rest of the body)
  * `catchup` is the sender's last_seq when the sender holds everything ever
  * committed (it is "caught up"), else UINT64_MAX: a receiver holding at
  * least that much is caught up too (see chain.c).
@@ -34,6 +35,7 @@ typedef struct chain_msg {
     uint64_t a, b;            /* UPDATE: last, catchup; ACK: recv, commit;
                                  VQUERY/VREPLY: qid, (VREPLY) version; SNAP: seq */
     uint32_t n;               /* UPDATE: entries */
+    uint32_t total, offset;   /* SNAP: snapshot size, this chunk's place */
     const uint8_t *data;      /* UPDATE: first entry; VQUERY: key; SNAP: snapshot */
     size_t data_len;
 } chain_msg;

@@ -240,7 +240,8 @@ static void drain(sim *s, uint16_t id)
 static chain_node *node_new(sim *s, uint16_t id, int joining)
 {
     chain_options o = { .id = id, .bugs = s->o.bugs, .rto_ticks = 3, .batch = 16,
-                        .max_inflight = 256, .log_retain = 8, .joining = joining };
+                        .max_inflight = 256, .log_retain = 8, .joining = joining,
+                        .snap_chunk = 48 };   /* tiny chunks: state transfer in pieces */
     s->nodes[id].c = chain_new(&o);
     s->nodes[id].joining = joining;
     s->nodes[id].next_commit = 1;

@@ -110,6 +110,11 @@ static void parts_free(parts *P)
     free(P->key);
 }
 
+/* Without --budget, the sequential searches still stop (unknown) after
+ * SEQ_DEFAULT_STEPS steps: the history may need an exponential search and
+ * a run must end. Linearizability has no default limit. */
+#define SEQ_DEFAULT_STEPS 200000ULL
+
 static void budget_of(const check_options *o, search_budget *b)
 {
     b->max_steps = o->budget_steps;
@@ -130,15 +135,17 @@ static int worse(int a, int b) /* false beats unknown beats true */
  * one (Porcupine gets the same effect by running partitions in parallel).
  * Restarting a search with four times the steps costs at most 4/3 extra. */
 static json_t *check_linearizable(const history *h, const hist_op *ops, const parts *P, const model *m,
-                                  void *ctx, const check_options *o, int *verdict)
+                                  void *ctx, const check_options *o, int *verdict, int *per)
 {
     json_t *r = json_object(), *failing = json_array();
     int v = SEARCH_TRUE;
     uint64_t steps = 0, round = 1 << 16;
     size_t npending = P->n, checked = 0;
     uint32_t *pending = malloc((P->n + 1) * sizeof *pending);
-    for (size_t p = 0; p < P->n; p++)
+    for (size_t p = 0; p < P->n; p++) {
         pending[p] = (uint32_t)p;
+        per[p] = SEARCH_UNKNOWN;
+    }
     search_budget b;
     budget_of(o, &b);
     while (npending > 0 && v != SEARCH_FALSE) {
@@ -156,8 +163,9 @@ static json_t *check_linearizable(const history *h, const hist_op *ops, const pa
                 pending[keep++] = (uint32_t)p; /* next round, with more steps */
             } else {
                 checked++;
+                per[p] = sr.verdict;
                 v = worse(v, sr.verdict);
-                if (sr.verdict != SEARCH_TRUE && P->key[p])
+                if (sr.verdict == SEARCH_FALSE && P->key[p])
                     json_array_append_new(failing, value_json(h, P->key[p]));
                 if (sr.verdict == SEARCH_FALSE) {
                     json_object_set_new(r, "key", value_json(h, P->key[p]));
@@ -183,24 +191,39 @@ static json_t *check_linearizable(const history *h, const hist_op *ops, const pa
     return r;
 }
 
+static bool lin_all_true(const int *lin, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lin[i] != SEARCH_TRUE)
+            return false;
+    return true;
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
 
+/* Linearizable implies sequentially consistent (the linearization is a
+ * witness), per key and, by compositionality, for the whole history; the
+ * searches run only where linearizability did not already answer. */
 static json_t *check_sequential(const history *h, const hist_op *ops, const parts *P, const model *m,
-                                void *ctx, const check_options *o, int *verdict)
+                                void *ctx, const check_options *o, const int *lin, int *verdict)
 {
     json_t *r = json_object(), *per = json_object(), *whole = json_object(), *failing = json_array();
     int vk = SEARCH_TRUE;
     for (size_t p = 0; p < P->n; p++) {
+        if (lin && lin[p] == SEARCH_TRUE)
+            continue;
         search_budget b;
         budget_of(o, &b);
+        if (!o->budget_steps && !o->budget_seconds)
+            b.max_steps = SEQ_DEFAULT_STEPS;
         search_result sr;
         seq_search(h, ops, P->sel + P->start[p], P->start[p + 1] - P->start[p], m, ctx, &b, &sr);
         vk = worse(vk, sr.verdict);
-        if (sr.verdict != SEARCH_TRUE)
+        if (sr.verdict == SEARCH_FALSE)
             json_array_append_new(failing, value_json(h, P->key[p]));
         search_result_free(&sr);
     }
@@ -210,7 +233,7 @@ static json_t *check_sequential(const history *h, const hist_op *ops, const part
     if (vk == SEARCH_FALSE) {
         vw = SEARCH_FALSE; /* a whole-history order would give every key one */
         json_object_set_new(whole, "reason", json_string("a key is not sequentially consistent on its own"));
-    } else if (P->n <= 1) {
+    } else if (P->n <= 1 || (lin && lin_all_true(lin, P->n))) {
         vw = vk;
         if (vk == SEARCH_UNKNOWN)
             json_object_set_new(whole, "reason", json_string("search budget exhausted"));
@@ -221,6 +244,8 @@ static json_t *check_sequential(const history *h, const hist_op *ops, const part
         qsort(all, P->nsel, sizeof *all, cmp_u32);
         search_budget b;
         budget_of(o, &b);
+        if (!o->budget_steps && !o->budget_seconds)
+            b.max_steps = SEQ_DEFAULT_STEPS;
         search_result sr;
         vw = seq_search(h, ops, all, P->nsel, m, ctx, &b, &sr);
         if (vw == SEARCH_UNKNOWN)
@@ -270,10 +295,13 @@ json_t *check_history(const history *h, const char *file, const check_options *o
     json_object_set_new(r, "model", json_string(m->name));
     json_object_set_new(r, "ops", json_integer((json_int_t)nops));
     int lin = -1, seq = -1, ev = -1;
+    int *per = malloc((P.n + 1) * sizeof *per);
     if (o->checks & CHECK_LINEARIZABLE)
-        json_object_set_new(checks, "linearizable", check_linearizable(h, ops, &P, m, ctx, o, &lin));
+        json_object_set_new(checks, "linearizable", check_linearizable(h, ops, &P, m, ctx, o, &lin, per));
     if (o->checks & CHECK_SEQUENTIAL)
-        json_object_set_new(checks, "sequential", check_sequential(h, ops, &P, m, ctx, o, &seq));
+        json_object_set_new(checks, "sequential",
+                            check_sequential(h, ops, &P, m, ctx, o, lin >= 0 ? per : NULL, &seq));
+    free(per);
     if (o->checks & CHECK_EVENTUAL) {
         json_t *e = eventual_check(h, ops, nops);
         json_t *v = json_object_get(e, "valid");

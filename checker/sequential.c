@@ -76,6 +76,7 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
     /* Each process's ops, in its own order: plist[start[p] .. start[p]+len[p]). */
     uint32_t *start = calloc(P + 1, sizeof *start), *len = calloc(P, sizeof *len);
     uint32_t *pos = calloc(P, sizeof *pos), *plist = malloc(n * sizeof *plist);
+    uint32_t *cand = malloc((P + 1) * sizeof *cand);
     for (size_t i = 0; i < n; i++)
         start[pof[i] + 1]++;
     for (uint32_t p = 0; p < P; p++)
@@ -107,10 +108,23 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
             break;
         }
         bool found = false;
-        for (uint32_t c = cnext[depth]; c < 2 * P && !found; c++) {
-            uint32_t p = c >> 1, alt = c & 1;
+        /* Candidates: processes with ops left, earliest next invocation
+         * first, so a history that is close to linearizable is accepted
+         * without backtracking (the order is recomputed the same way when
+         * the search comes back to this node). */
+        uint32_t nc = 0;
+        for (uint32_t p = 0; p < P; p++) {
             if (pos[p] >= len[p])
                 continue;
+            uint32_t j = nc++, inv = ops[idx[plist[start[p] + pos[p]]]].inv;
+            while (j > 0 && ops[idx[plist[start[cand[j - 1]] + pos[cand[j - 1]]]]].inv > inv) {
+                cand[j] = cand[j - 1];
+                j--;
+            }
+            cand[j] = p;
+        }
+        for (uint32_t c = cnext[depth]; c < 2 * nc && !found; c++) {
+            uint32_t p = cand[c >> 1], alt = c & 1;
             uint32_t oi = plist[start[p] + pos[p]], k = kof[oi];
             const hist_op *o = &ops[idx[oi]];
             if (alt && o->type == HIST_OK)
@@ -128,7 +142,7 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
             memcpy(key + pw, states, K * sizeof *states);
             if (memo_insert(&memo, chk_mix64(zp ^ zs), key, (uint32_t)nkey)) {
                 cnext[depth] = c + 1;
-                applied[depth] = c;
+                applied[depth] = p << 1 | alt;
                 prev[depth] = s;
                 if (!alt && o->type == HIST_OK)
                     remaining--;
@@ -171,7 +185,7 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
     out->steps = steps;
     memo_free(&memo);
     free(procs.keys); free(procs.vals); free(parts.keys); free(parts.vals);
-    free(pof); free(kof); free(start); free(len); free(pos); free(plist);
+    free(cand); free(pof); free(kof); free(start); free(len); free(pos); free(plist);
     free(states); free(key); free(cnext); free(applied); free(prev);
     return verdict;
 }

@@ -179,6 +179,10 @@ echo "(ratio = chain / raft; slow replica: chain's middle node / a raft follower
 last=${CLIENTS##* }
 read -r tail_ops _ <<<"${C[lin,$last]}"
 read -r craq_ops _ <<<"${C[spread,$last]}"
+awk -v t="$tail_ops" -v c="$craq_ops" -v n="$last" 'BEGIN {
+  r = (t > 0) ? c / t : 0
+  printf "claim 1, CRAQ reads scale with replicas: craq over 3 members / tail only = %.2fx at %s clients -> %s\n",
+         r, n, (r > 1.3) ? "agrees" : "does not agree here (all processes share the machine'"'"'s cores, so more replicas add no CPU)" }'
 read -r cfo _ cf99 <<<"${C[fastset,$SLOW_CLIENTS]}"
 read -r cso _ cs99 <<<"${C[slowset,$SLOW_CLIENTS]}"
 read -r rfo _ rf99 <<<"${R[fastset,$SLOW_CLIENTS]}"

@@ -27,6 +27,7 @@ typedef struct wclient {
     int connected_fd;          /* fd when CONSISTENCY was last sent */
     atomic_ullong pause_ns;    /* lease: a pending client pause */
     atomic_int holding;        /* lease: holds the lock now */
+    int64_t writes;            /* writes issued (unique values) */
     pthread_t t;
 } wclient;
 
@@ -224,6 +225,11 @@ static void register_op(wclient *c)
     uint64_t deadline = mono_now_ns() + s->workload.timeout_ns;
     resp_value v;
     int64_t x = (int64_t)prng_below(&c->p, 5), y = (int64_t)prng_below(&c->p, 5);
+    /* Without CAS nothing needs values to collide: every write gets a value
+     * of its own, so a read names the write it saw and the checkers' search
+     * stays small. With CAS, small values (0..4) let CAS succeed often. */
+    if (s->workload.mix_cas <= 0)
+        x = 5 + (int64_t)c->idx + (int64_t)s->workload.clients * (int64_t)c->writes++;
     snprintf(a, sizeof a, "%lld", (long long)x);
     snprintf(b, sizeof b, "%lld", (long long)y);
     const char *mode = consistency_of(s);

@@ -61,6 +61,10 @@ void check_html_svg(FILE *out, const history *h, const json_t *result)
     hist_op *ops = NULL;
     size_t nops = 0;
     char err[256];
+    if (h->nev == 0) {
+        fputs("<p>(empty history)</p>\n", out);
+        return;
+    }
     if (history_ops(h, &ops, &nops, err, sizeof err) != 0) {
         fprintf(out, "<p>cannot draw: ");
         html_text(out, err, strlen(err));

@@ -36,9 +36,13 @@ static void text_linearizable(FILE *out, const json_t *c)
     const json_t *stuck = json_object_get(c, "stuck");
     if (!stuck)
         return;
-    fputs("    key ", out);
-    put_json(out, json_object_get(c, "key"));
-    fputs(": no linearization gets past the completion of\n      ", out);
+    const json_t *key = json_object_get(c, "key");
+    if (key && !json_is_null(key)) {
+        fputs("    key ", out);
+        put_json(out, key);
+        fputc(':', out);
+    }
+    fputs("    no linearization gets past the completion of\n      ", out);
     put_op(out, stuck);
     fputs("\n    operations that could not be linearized there:\n", out);
     size_t i;

@@ -106,7 +106,9 @@ int history_parse_porcupine_etcd(history *h, const char *data, size_t len, const
                 e.fname = history_intern_string(h, f + 1, fl - 1);
                 e.f = (uint8_t)history_f_of(f + 1, fl - 1);
                 e.value = etcd_value(h, s, end);
-                if (!e.value)
+                if (!e.fname)
+                    why = "f must be a UTF-8 keyword";
+                else if (!e.value)
                     why = "value must be nil, an integer, [a b] or a keyword";
             }
         }

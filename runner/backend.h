@@ -110,6 +110,10 @@ int backend_running(backend *b, int handle);
  * backends today; a remote backend would copy it). 0 or -1. */
 int backend_read_file(backend *b, int host, const char *path, buf *out);
 
+/* fork + (setns into netns_fd when >= 0) + exec, the child tied to riftlab's
+ * life; for the backends' spawn. Returns the pid or -1 with err. */
+pid_t backend_fork_exec(char *const argv[], const char *log_path, int netns_fd, char *err,
+                        size_t errlen);
 /* Child side of a spawn, after the backend placed it (namespace, ...): own
  * process group, stdout/stderr to log_path, exec. Never returns. */
 void backend_child_exec(char *const argv[], const char *log_path) __attribute__((noreturn));

@@ -39,20 +39,7 @@ static pid_t lo_spawn(backend *b, int host, char *const argv[], const char *log_
                       char *err, size_t errlen)
 {
     (void)b, (void)host;
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        /* Never outlive riftlab, even if it is SIGKILLed. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        backend_child_exec(argv, log_path);
-    }
-    return pid;
+    return backend_fork_exec(argv, log_path, -1, err, errlen);
 }
 
 static int lo_cut(backend *b, int from, int to, int port, char *err, size_t errlen)

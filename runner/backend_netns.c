@@ -81,24 +81,7 @@ static pid_t ns_spawn(backend *b, int host, char *const argv[], const char *log_
                       char *err, size_t errlen)
 {
     netns_impl *m = b->impl;
-    int fd = m->net.nsfd[host];
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(err, errlen, "fork: %s", strerror(errno));
-        return -1;
-    }
-    if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        if (setns(fd, CLONE_NEWNET) < 0) {
-            fprintf(stderr, "riftlab: setns: %s\n", strerror(errno));
-            _exit(126);
-        }
-        backend_child_exec(argv, log_path);
-    }
-    return pid;
+    return backend_fork_exec(argv, log_path, m->net.nsfd[host], err, errlen);
 }
 
 static int ns_cut(backend *b, int from, int to, int port, char *err, size_t errlen)

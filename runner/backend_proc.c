@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -290,6 +292,29 @@ int backend_read_file(backend *b, int host, const char *path, buf *out)
         }
         buf_commit(out, (size_t)r);
     }
+}
+
+pid_t backend_fork_exec(char *const argv[], const char *log_path, int netns_fd, char *err,
+                        size_t errlen)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        /* Never outlive riftlab, even if it is SIGKILLed. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0) {
+            fprintf(stderr, "riftlab: setns: %s\n", strerror(errno));
+            _exit(126);
+        }
+        backend_child_exec(argv, log_path);
+    }
+    return pid;
 }
 
 /* Common child-side setup for spawn implementations: own process group (a

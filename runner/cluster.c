@@ -185,6 +185,26 @@ static int start_proxy(run *r, char *err, size_t errlen)
     return 0;
 }
 
+/* --id, --listen, --client and the data peers, the same for raft-node and
+ * chain-node: peers are reached through the proxy (node i -> P_j -> node j). */
+static void node_identity(run *r, int i, argvb *a)
+{
+    av_add(a, "--id");
+    av_add(a, "%d", i + 1);
+    av_add(a, "--listen");
+    av_add(a, "%s:%d", r->nodes[i].addr, r->nodes[i].udp_port);
+    av_add(a, "--client");
+    av_add(a, "%s:%d", r->nodes[i].addr, r->nodes[i].client_port);
+    for (int j = 0; j < r->nnodes; j++) {
+        if (j == i)
+            continue;
+        av_add(a, "--peer");
+        av_add(a, "%d=%s:%d", j + 1, r->proxy_addr, r->nodes[j].proxy_port);
+        av_add(a, "--peer-client");
+        av_add(a, "%d=%s:%d", j + 1, r->nodes[j].addr, r->nodes[j].client_port);
+    }
+}
+
 /* chain-node's member lists: "1,2,3" and "11,12,13" (control ids follow the data ids' range). */
 #define CTRL_ID(k) (11 + (k))
 
@@ -215,20 +235,7 @@ static void chain_data_argv(run *r, int i, argvb *a)
     av_add(a, "%s/chain-node", r->opts.bin_dir);
     av_add(a, "--role");
     av_add(a, "data");
-    av_add(a, "--id");
-    av_add(a, "%d", i + 1);
-    av_add(a, "--listen");
-    av_add(a, "%s:%d", r->nodes[i].addr, r->nodes[i].udp_port);
-    av_add(a, "--client");
-    av_add(a, "%s:%d", r->nodes[i].addr, r->nodes[i].client_port);
-    for (int j = 0; j < r->nnodes; j++) {
-        if (j == i)
-            continue;
-        av_add(a, "--peer");
-        av_add(a, "%d=%s:%d", j + 1, r->proxy_addr, r->nodes[j].proxy_port);
-        av_add(a, "--peer-client");
-        av_add(a, "%d=%s:%d", j + 1, r->nodes[j].addr, r->nodes[j].client_port);
-    }
+    node_identity(r, i, a);
     for (int k = 0; k < r->nctrl; k++) {
         av_add(a, "--peer");
         av_add(a, "%d=%s:%d", CTRL_ID(k), r->ctrl[k].addr, r->ctrl[k].udp_port);
@@ -275,21 +282,7 @@ static void node_argv(run *r, int i, argvb *a)
     char fsync[8];
     snprintf(fsync, sizeof fsync, "%s", s->system.fsync ? "always" : "never");
     av_add(a, "%s/raft-node", r->opts.bin_dir);
-    av_add(a, "--id");
-    av_add(a, "%d", i + 1);
-    av_add(a, "--listen");
-    av_add(a, "%s:%d", r->nodes[i].addr, r->nodes[i].udp_port);
-    av_add(a, "--client");
-    av_add(a, "%s:%d", r->nodes[i].addr, r->nodes[i].client_port);
-    for (int j = 0; j < r->nnodes; j++) {
-        if (j == i)
-            continue;
-        /* Peers are reached through the proxy: node i -> P_j -> node j. */
-        av_add(a, "--peer");
-        av_add(a, "%d=%s:%d", j + 1, r->proxy_addr, r->nodes[j].proxy_port);
-        av_add(a, "--peer-client");
-        av_add(a, "%d=%s:%d", j + 1, r->nodes[j].addr, r->nodes[j].client_port);
-    }
+    node_identity(r, i, a);
     av_add(a, "--cluster");
     av_add(a, "1");
     av_add(a, "--data");

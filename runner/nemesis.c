@@ -520,11 +520,12 @@ static void execute(nemesis *n, int i)
         if (a->target.kind == SCN_TGT_CLIENT) {
             uint64_t ns = a->for_ns ? a->for_ns : 2000 * NS_MS;
             int c = n->w ? workload_pause_client(n->w, ns) : -1;
-            snprintf(who, sizeof who, "client %d", c);
-            if (c >= 0) {
-                open_band(n, i, 0, "pause", who, json_pack("{si}", "client", c));
-                n->done[i].open = 0;   /* the client resumes by itself */
-            }
+            if (c >= 0)
+                snprintf(who, sizeof who, "client %d", c);
+            else
+                snprintf(who, sizeof who, "the next lock holder");
+            /* The client resumes by itself; the band closes with the undo step. */
+            open_band(n, i, 0, "pause", who, json_pack("{si}", "client", c));
             break;
         }
         m = resolve(n, &a->target);

@@ -33,6 +33,7 @@ typedef struct wclient {
 
 struct workload {
     run *r;
+    atomic_ullong pending_pause;   /* lease: pause the next client to take the lock */
     uint64_t until_ns;
     int n;
     wclient *c;
@@ -285,6 +286,9 @@ static void lease_round(wclient *c)
     if (!got || c->process != proc_before)
         return;
     atomic_store(&c->holding, 1);
+    uint64_t pend = atomic_exchange(&c->w->pending_pause, 0);
+    if (pend)
+        atomic_store(&c->pause_ns, pend);
     op = hrec_invoke(&r->h, c->process, "read", "counter", NULL, mode, 0);
     const char *get[] = {"GET", "counter"};
     rc = request(c, mono_now_ns() + s->workload.timeout_ns, &v, 2, get);
@@ -399,5 +403,7 @@ int workload_pause_client(workload *w, uint64_t ns)
             atomic_store(&w->c[i].pause_ns, ns);
             return i;
         }
+    /* Nobody holds the lock right now: pause whoever takes it next. */
+    atomic_store(&w->pending_pause, ns);
     return -1;
 }

@@ -15,7 +15,8 @@ typedef struct workload workload;
 workload *workload_start(run *r, uint64_t until_ns);
 void workload_join(workload *w);
 /* Lease workload: stall one client between its read and its write for
- * `ns` (a client GC pause). Returns the client index, or -1 if none holds the lock. */
+ * `ns` (a client GC pause). Returns the index of the client holding the lock,
+ * or -1 when none does (then the next client to take it is paused). */
 int workload_pause_client(workload *w, uint64_t ns);
 
 /* Pure pieces, unit-tested. Pick an op by the mix from u in [0,1). */

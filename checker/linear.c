@@ -17,7 +17,8 @@
  * hi is, so the window is exact and short (about the concurrency), not the
  * whole bitset. Its hash is a Zobrist XOR kept up to date in O(1) per step.
  *
- * Info ops under register semantics (model->info_needs_observer). Take any
+ * Info ops under register semantics (model->info_needs_observer, and no
+ * appends in the partition; delete counts as a write of null). Take any
  * valid linearization and, repeatedly: drop an info op that changes nothing
  * (a cas whose expected value is absent, a write of the current value); if
  * an info op that changed the state to v is not immediately followed by an
@@ -167,11 +168,46 @@ static inline void bit_clear(uint64_t *b, uint32_t i) { b[i >> 6] &= ~(1ULL << (
 int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t n, const model *m,
                void *ctx, const search_budget *b, search_result *out)
 {
-    (void)h;
     memset(out, 0, sizeof *out);
     out->verdict = SEARCH_TRUE;
     if (n == 0)
         return SEARCH_TRUE;
+    /* The observer rule needs register semantics: no appends (an append
+     * observes the value it extends without returning it). */
+    bool observer_rule = m->info_needs_observer;
+    for (size_t i = 0; i < n && observer_rule; i++)
+        observer_rule = ops[idx[i]].f != HIST_F_APPEND;
+    uint32_t *kept = NULL;
+    if (observer_rule) {
+        /* An info op can only be kept next to an observer of the value it
+         * writes, linearized after the info op's invocation: one that
+         * completes after it (or never). Info ops without any are dropped
+         * before the search (they would sit in the list forever). */
+        uint32_t *late = calloc(h->nvals + 1, sizeof *late); /* value -> latest observer end + 1 */
+        kept = malloc(n * sizeof *kept);
+        for (size_t i = 0; i < n; i++) {
+            const hist_op *o = &ops[idx[i]];
+            uint32_t v = o->f == HIST_F_READ ? o->ret : o->f == HIST_F_CAS ? o->arg : HIST_ABSENT;
+            uint32_t end = o->type == HIST_OK ? o->cmp : UINT32_MAX - 1;
+            if (v && v < h->nvals && end + 1 > late[v])
+                late[v] = end + 1;
+        }
+        size_t nk = 0;
+        for (size_t i = 0; i < n; i++) {
+            const hist_op *o = &ops[idx[i]];
+            uint32_t v = o->f == HIST_F_WRITE ? o->arg : o->f == HIST_F_CAS ? o->arg2
+                       : o->f == HIST_F_DELETE ? HIST_NULL : HIST_ABSENT;
+            if (o->type == HIST_OK || !v || v >= h->nvals || late[v] > o->inv + 1)
+                kept[nk++] = idx[i];
+        }
+        free(late);
+        idx = kept;
+        n = nk;
+        if (n == 0) {
+            free(kept);
+            return SEARCH_TRUE;
+        }
+    }
     lin L = {0};
     L.idx = idx;
     L.ent = malloc(2 * n * sizeof *L.ent);
@@ -229,7 +265,7 @@ int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
             uint32_t oi = (uint32_t)L.ent[e].op;
             const hist_op *o = &ops[idx[oi]];
             uint64_t nx;
-            bool pair = m->info_needs_observer && o->type != HIST_OK;
+            bool pair = observer_rule && o->type != HIST_OK;
             if (!m->step(ctx, state, o, &nx) || (pair && nx == state)) {
                 e = L.next[e];
                 continue;
@@ -248,7 +284,10 @@ int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
                         continue;
                     fi = (uint32_t)L.ent[c].op;
                     const hist_op *p = &ops[idx[fi]];
-                    if (p->f == HIST_F_WRITE || (p->f == HIST_F_CAS && p->arg != nx) || !m->step(ctx, nx, p, &fx))
+                    /* An observer depends on the value: a read or an ok cas
+                     * legal in nx, or an info cas that takes effect in nx. */
+                    if ((p->f != HIST_F_READ && p->f != HIST_F_CAS) || !m->step(ctx, nx, p, &fx) ||
+                        (p->type != HIST_OK && fx == nx))
                         continue;
                     f = c;
                 }
@@ -338,5 +377,6 @@ int lin_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
     free(L.stk_f);
     free(L.stk_state);
     free(L.stk_hi);
+    free(kept);
     return verdict;
 }

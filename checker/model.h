@@ -34,10 +34,11 @@ typedef struct model {
     /* Independent part of the state an op touches (P-compositionality). */
     uint32_t (*partition)(const hist_op *op);
     bool (*accepts)(hist_f f);            /* ops this model can judge */
-    /* Register semantics (read/write/cas on one value): an info op that
-     * took effect only matters if the very next op observes the value it
-     * left, so the search may linearize it only together with such an op
-     * (linear.c explains why this is exact). */
+    /* Register semantics (read/write/cas/delete on one value): an info op
+     * that took effect only matters if the very next op observes the value
+     * it left, so the search may linearize it only together with such an
+     * op (linear.c explains why this is exact; partitions with appends are
+     * excluded there). */
     bool info_needs_observer;
 } model;
 

@@ -259,5 +259,5 @@ static bool kv_accepts(hist_f f)
 
 const model model_kv = {
     "kv", kv_ctx_new, kv_ctx_free, kv_init, kv_step, model_equal_id, kv_hash,
-    kv_describe, model_partition_by_key, kv_accepts, false,
+    kv_describe, model_partition_by_key, kv_accepts, true,
 };

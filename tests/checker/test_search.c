@@ -79,7 +79,7 @@ static int brute_force(const history *h, const char *model_name)
 /* A random tiny history of one key: 3 client slots, up to nmax ops, random
  * results (so about half are not linearizable), ok/info/fail outcomes, and
  * sometimes ops left pending at the end. kv uses appends and strings. */
-static void random_history(history *h, bool kv, int nmax)
+static void random_history(history *h, bool kv, bool appends, int nmax)
 {
     static const char *const reg_vals[] = {"null", "0", "1", "2"};
     static const char *const kv_vals[] = {"null", "\"\"", "\"a\"", "\"b\"", "\"ab\"", "\"ba\"", "\"aa\""};
@@ -93,7 +93,7 @@ static void random_history(history *h, bool kv, int nmax)
                 continue;
             started++;
             int k = (int)rnd(3);
-            const char *f = k == 0 ? "read" : k == 1 ? (kv ? "append" : "write") : (kv ? "write" : "cas");
+            const char *f = k == 0 ? "read" : k == 1 ? (kv && appends ? "append" : kv ? "delete" : "write") : (kv ? "write" : "cas");
             if (kv)
                 snprintf(vs[s], sizeof vs[s], "%s", k == 0 ? "null" : rnd(2) ? "\"a\"" : "\"b\"");
             else if (k == 2)
@@ -121,14 +121,14 @@ static void random_history(history *h, bool kv, int nmax)
     }
 }
 
-static void agree(bool kv, int rounds, int nmax)
+static void agree(bool kv, bool appends, int rounds, int nmax)
 {
     const char *model = kv ? "kv" : "cas-register";
     int counts[2] = {0, 0};
     for (int i = 0; i < rounds; i++) {
         history h;
         history_init(&h);
-        random_history(&h, kv, nmax);
+        random_history(&h, kv, appends, nmax);
         int want = brute_force(&h, model);
         int got = hb_check(&h, model, CHECK_LINEARIZABLE, 0, NULL);
         if (got != want) {
@@ -142,8 +142,9 @@ static void agree(bool kv, int rounds, int nmax)
     assert_true(counts[0] > rounds / 10 && counts[1] > rounds / 10);
 }
 
-static void test_bruteforce_register(void **s) { (void)s; agree(false, 4000, 6); }
-static void test_bruteforce_kv(void **s) { (void)s; agree(true, 3000, 6); }
+static void test_bruteforce_register(void **s) { (void)s; agree(false, false, 4000, 6); }
+static void test_bruteforce_kv(void **s) { (void)s; agree(true, true, 3000, 6); }
+static void test_bruteforce_kv_delete(void **s) { (void)s; agree(true, false, 3000, 6); }
 
 /* ---- a simulated concurrent register: linearizable by construction ---- */
 
@@ -354,6 +355,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bruteforce_register), cmocka_unit_test(test_bruteforce_kv),
+        cmocka_unit_test(test_bruteforce_kv_delete),
         cmocka_unit_test(test_simulated_register),  cmocka_unit_test(test_sequential),
         cmocka_unit_test(test_budget_unknown),      cmocka_unit_test(test_eventual),
     };

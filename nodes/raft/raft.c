@@ -494,11 +494,16 @@ void raft_done(raft *r)
     memset(&r->out, 0, sizeof r->out);
 }
 
+/* Mirrors everything raft_ready produces, including the work it does
+ * itself (a read round to start, entries to send, pending reads that
+ * follower acknowledgements completed), so a caller may sleep whenever this
+ * is false. */
 bool raft_has_ready(const raft *r)
 {
     return r->out_state || r->out_install || r->truncate_from || r->append_from ||
            r->n_msgs || r->n_results || r->n_events || r->commit > r->applied ||
-           (r->role == RAFT_LEADER && r->read_round_wanted);
+           (r->role == RAFT_LEADER && r->read_round_wanted) || raft_reads_ready(r) ||
+           raft_replicate_wanted(r);
 }
 
 /* ---- accessors ------------------------------------------------------------- */

@@ -155,6 +155,7 @@ void raft_become_leader(raft *r);
 void raft_send_append(raft *r, raft_peer *p);
 void raft_broadcast(raft *r);            /* new round to every peer */
 void raft_replicate_pending(raft *r);    /* send new entries where allowed */
+bool raft_replicate_wanted(const raft *r); /* would raft_replicate_pending send? */
 void raft_maybe_commit(raft *r);
 void raft_on_append(raft *r, const raft_msg *m);
 void raft_on_append_resp(raft *r, const raft_msg *m);
@@ -166,6 +167,7 @@ void raft_follower_ack(raft *r, bool force); /* tell the leader what we hold dur
 uint64_t raft_quorum_ctx(const raft *r);
 void raft_reads_fail_all(raft *r);
 void raft_reads_progress(raft *r);       /* complete what can be completed */
+bool raft_reads_ready(const raft *r);   /* would raft_reads_progress complete one? */
 void raft_reads_start_round(raft *r);    /* at ready time: one round for all new reads */
 int raft_read_request(raft *r, enum raft_read_mode mode, uint64_t id);
 

@@ -102,6 +102,30 @@ void raft_reads_start_round(raft *r)
             r->reads[i].round = r->round;
 }
 
+/* A pending read completes once a majority echoed its round (or a later
+ * one) and the leader knows and has committed its read index. A read that
+ * has no index yet gets the commit index as soon as the term is committed,
+ * so "term committed" stands in for the index check there. Shared by
+ * raft_reads_progress and raft_reads_ready so the two never disagree. */
+static bool read_complete(const raft *r, const raft_pending_read *p, uint64_t q, bool tc)
+{
+    if (!p->round || p->round > q)
+        return false;
+    return p->has_index ? r->commit >= p->index : tc;
+}
+
+bool raft_reads_ready(const raft *r)
+{
+    if (r->role != RAFT_LEADER || !r->n_reads)
+        return false;
+    uint64_t q = raft_quorum_ctx(r);
+    bool tc = term_committed(r);
+    for (size_t i = 0; i < r->n_reads; i++)
+        if (read_complete(r, &r->reads[i], q, tc))
+            return true;
+    return false;
+}
+
 void raft_reads_progress(raft *r)
 {
     if (r->role != RAFT_LEADER || !r->n_reads)
@@ -111,11 +135,12 @@ void raft_reads_progress(raft *r)
     size_t keep = 0;
     for (size_t i = 0; i < r->n_reads; i++) {
         raft_pending_read *p = &r->reads[i];
+        bool done = read_complete(r, p, q, tc);
         if (!p->has_index && tc) {
             p->has_index = true;
             p->index = r->commit;
         }
-        if (p->round && p->round <= q && p->has_index && r->commit >= p->index)
+        if (done)
             raft_read_result_add(r, p->id, RAFT_OK, p->index);
         else
             r->reads[keep++] = *p;

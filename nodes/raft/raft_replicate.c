@@ -109,13 +109,31 @@ void raft_broadcast(raft *r)
             raft_send_append(r, &r->peers[i]);
 }
 
+/* A peer that should get new entries at the next ready: it is not being
+ * sent a snapshot, lacks entries, and has room in its in-flight window.
+ * Sending advances next, so this turns false once the entries went out. */
+static bool append_wanted(const raft *r, const raft_peer *p, raft_index last)
+{
+    return !p->snap_sending && p->next <= last && p->next <= p->match + r->cfg.max_inflight;
+}
+
+bool raft_replicate_wanted(const raft *r)
+{
+    if (r->role != RAFT_LEADER)
+        return false;
+    raft_index last = raft_log_last(&r->log);
+    for (int i = 0; i < r->cfg.n_nodes; i++)
+        if (i != r->self_slot && append_wanted(r, &r->peers[i], last))
+            return true;
+    return false;
+}
+
 void raft_replicate_pending(raft *r)
 {
     raft_index last = raft_log_last(&r->log);
     for (int i = 0; i < r->cfg.n_nodes; i++) {
         raft_peer *p = &r->peers[i];
-        if (i != r->self_slot && !p->snap_sending && p->next <= last &&
-            p->next <= p->match + r->cfg.max_inflight)
+        if (i != r->self_slot && append_wanted(r, p, last))
             raft_send_append(r, p);
     }
 }

@@ -279,15 +279,20 @@ static void test_hmac_mismatch(void **state)
     assert_int_equal(rn_connect(&cl, C.nodes[L].client_port), 0);
     CALL(&cl, "SET", "h", "1"); assert_simple(&last, "OK"); resp_value_free(&last);
     rn_close(&cl);
-    /* node 3 campaigns (pre-votes) once its election timer runs out: wait
-     * for its datagrams to reach the leader (bounded) */
-    long long bad3 = 0, badL = 0, commit3 = 0;
-    char role[32];
-    for (int i = 0; i < 100 && badL == 0; i++) {
-        usleep(50000);
+    /* node 3 campaigns (pre-votes) once its election timer runs out, and
+     * the leader's heartbeats reach node 3: wait until both sides counted a
+     * rejected datagram. Polled against a deadline rather than a fixed
+     * number of sleeps, because under valgrind or on a busy machine node 3's
+     * first campaign can come several election timeouts late. */
+    long long bad3 = 0, badL = 0;
+    char role[32] = "";
+    uint64_t end = mono_now_ns() + 60000000000ull; /* bounded: 60 s at most */
+    while ((badL == 0 || bad3 == 0) && mono_now_ns() < end) {
         assert_int_equal(rn_status(&C, L, role, sizeof role, NULL, "auth_failures", &badL), 0);
+        assert_int_equal(rn_status(&C, 2, role, sizeof role, NULL, "auth_failures", &bad3), 0);
+        if (badL == 0 || bad3 == 0)
+            usleep(50000);
     }
-    assert_int_equal(rn_status(&C, 2, role, sizeof role, NULL, "auth_failures", &bad3), 0);
     assert_true(bad3 > 0);
     assert_true(badL > 0);
     assert_string_not_equal(role, "");
@@ -299,7 +304,6 @@ static void test_hmac_mismatch(void **state)
     CALL(&c3, "CONSISTENCY", "eventual"); resp_value_free(&last);
     CALL(&c3, "GET", "h"); assert_int_equal(last.type, RESP_NIL); resp_value_free(&last);
     rn_close(&c3);
-    (void)commit3;
 
     /* Hand-made datagrams to the leader: garbage is `malformed`, another
      * cluster's is `other_cluster`, an untagged one is an auth failure. */

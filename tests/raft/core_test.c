@@ -343,6 +343,45 @@ static void test_read_index_needs_majority_round(void **s)
     free_cluster(nodes, 3);
 }
 
+/* raft_has_ready must report a ReadIndex round that follower
+ * acknowledgements completed: the read result is only produced inside
+ * raft_ready, and a driver that sleeps while has_ready is false would
+ * otherwise hold the read until some unrelated event. */
+static void test_has_ready_after_round_acks(void **s)
+{
+    (void)s;
+    node nodes[3];
+    leader_cluster(nodes, 0);
+    nreads = 0;
+    assert_int_equal(raft_read(nodes[0].r, RAFT_READ_LINEARIZABLE, 9), RAFT_OK);
+    drain(&nodes[0]);
+    assert_int_equal(nreads, 0);
+    assert_false(raft_has_ready(nodes[0].r));
+    deliver(nodes, 3, 2); /* node 2 acknowledges the round */
+    /* Hand node 2's acknowledgements to the leader without draining it. */
+    int acks = 0;
+    for (int i = 0; i < nq; i++) {
+        if (q[i].to != 1)
+            continue;
+        raft_msg m;
+        assert_int_equal(raft_msg_decode(q[i].type, q[i].from, q[i].to, q[i].body,
+                                         (size_t)q[i].len, &m), RAFT_OK);
+        raft_recv(nodes[0].r, &m);
+        raft_msg_free(&m);
+        acks++;
+    }
+    drop_all();
+    assert_true(acks > 0);
+    assert_true(raft_has_ready(nodes[0].r));
+    drain(&nodes[0]);
+    assert_int_equal(nreads, 1);
+    assert_int_equal(reads[0].id, 9);
+    assert_int_equal(reads[0].status, RAFT_OK);
+    drop_all();
+    assert_false(raft_has_ready(nodes[0].r));
+    free_cluster(nodes, 3);
+}
+
 static void test_stale_read_bug_skips_round(void **s)
 {
     (void)s;
@@ -513,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_fast_backtracking_hint),
         cmocka_unit_test(test_up_to_date_vote_restriction),
         cmocka_unit_test(test_read_index_needs_majority_round),
+        cmocka_unit_test(test_has_ready_after_round_acks),
         cmocka_unit_test(test_stale_read_bug_skips_round),
         cmocka_unit_test(test_commit_only_current_term),
         cmocka_unit_test(test_ack_waits_for_fsync),

@@ -64,7 +64,7 @@ int main(int argc, char **argv)
                 break;
             }
             node_drive(&n);
-            if (n.cnt.storage_errors) {
+            if (n.fatal) {
                 status = 255;
                 break;
             }

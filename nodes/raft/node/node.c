@@ -270,6 +270,7 @@ static void storage_failed(node *n, const char *what)
     /* A node that cannot make its state durable must not go on acting as if
      * it had: stop (the supervisor or operator restarts it; recovery copes). */
     n->cnt.storage_errors++;
+    n->fatal = 1;
     LOG_ERROR("storage: %s failed: %s; stopping", what, raft_storage_error(n->st));
     loop_stop(n->l);
 }
@@ -309,11 +310,9 @@ static void take_snapshot(node *n)
 
 void node_drive(node *n)
 {
-    /* The first cycle runs even when raft_has_ready() says there is nothing:
-     * acknowledgements that complete a ReadIndex round only turn into read
-     * results inside raft_ready(), and waiting for the next tick's output
-     * would add up to a heartbeat interval to every linearizable read. */
-    for (int round = 0; round < 16 && (round == 0 || raft_has_ready(n->r)); round++) {
+    /* Bounded so one busy burst cannot starve the sockets; main.c polls
+     * without sleeping while raft_has_ready() still reports work. */
+    for (int round = 0; round < 16 && raft_has_ready(n->r); round++) {
         const raft_out *o = raft_ready(n->r);
         int report_state = 0, report_log = 0, want_snapshot = o->want_snapshot;
         raft_term st_term = o->term, log_term = 0;
@@ -323,7 +322,15 @@ void node_drive(node *n)
         trace_events(n, o);
         if (o->snapshot_install) {
             if (kv_restore(n->kv, o->snap_data, o->snap_len) < 0) {
-                LOG_ERROR("leader's snapshot at %" PRIu64 " does not restore; ignoring it", o->snap_index);
+                /* The core already counts the snapshot as applied: going on
+                 * would serve a state machine that lags what the log says.
+                 * Stop before anything of this cycle (acks, reads) goes out;
+                 * on restart the node recovers from its own disk. */
+                LOG_ERROR("fatal: the leader's snapshot at index %" PRIu64 " (%zu bytes) does not "
+                          "restore into the state machine; stopping", o->snap_index, o->snap_len);
+                n->fatal = 1;
+                loop_stop(n->l);
+                return;
             } else if (raft_storage_save_snapshot(n->st, o->snap_index, o->snap_term, o->snap_data,
                                                   o->snap_len, o->snap_index + 1) < 0) {
                 storage_failed(n, "install snapshot");
@@ -369,6 +376,8 @@ void node_drive(node *n)
             raft_persisted_log(n->r, log_index, log_term);
         if (want_snapshot)
             take_snapshot(n);
+        if (n->fatal)
+            return;
     }
 }
 

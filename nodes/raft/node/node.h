@@ -90,6 +90,7 @@ typedef struct node {
     raft_index trailing;       /* config.snapshot_trailing, for compaction */
     raft_index applied;        /* last index applied to kv (ahead of the core's
                                   count between raft_ready and raft_done) */
+    int fatal;                 /* set with the reason logged: main exits 255 */
 } node;
 
 /* Open storage, recover, bind sockets. Returns 0 or -1 (reason logged). */

@@ -373,7 +373,9 @@ int raft_snapshot_taken(raft *r, raft_index index, const void *data, size_t len)
 const raft_out *raft_ready(raft *r);
 /* The caller carried them out; clears the output and marks `apply` applied. */
 void raft_done(raft *r);
-/* True when raft_ready would return something to do. */
+/* True when raft_ready would return something to do, including what it
+ * works out itself (a read round to start, entries to send, ReadIndex reads
+ * that acknowledgements completed): a driver may block while this is false. */
 bool raft_has_ready(const raft *r);
 
 /* Accessors (cheap, any time). */

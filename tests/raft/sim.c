@@ -52,10 +52,21 @@ int sim_options_profile(sim_options *o, const char *profile, uint64_t seed, int 
         return 0;
     }
     if (!strcmp(profile, "skew")) { /* leases with leaders whose clocks run slow */
+        /* The anomaly: a leader cut off from the majority keeps serving
+         * lease reads for lease_ns of its own (5x slow) clock, ~450 ms,
+         * while the majority elects a new leader after ~100-200 ms and
+         * commits writes the old one never sees. So partitions aim at the
+         * leader and last (few heals, 300 ms mean gap between faults), and
+         * nothing is dropped so the new leader commits promptly. About half
+         * the seeds show a stale read; the old profile (short random
+         * partitions) caught roughly one seed in ten. */
         o->read_mode = RAFT_READ_LEASE;
         o->slow_leader_ppm = 800000; /* a leader's clock runs at 1/5 speed */
         o->w_crash = o->w_power_loss = o->w_clock_jump = 0;
-        o->target_leader = 0.8;
+        o->w_heal = 1;
+        o->fault_every_ns = 300 * MS;
+        o->drop = 0;
+        o->target_leader = 1.0;
         return 0;
     }
     if (!strcmp(profile, "crashy")) { /* many short crashes, slow disks */

@@ -81,10 +81,19 @@ static void test_ack_before_fsync(void **s)
     hunt(&(bug_case){"ack-before-fsync", "crashy", 3, 500, "committed"});
 }
 
+/* The skew profile aims long partitions at a slow-clocked leader; about
+ * half its seeds show the stale lease read (3 and 5 nodes), so a bound of
+ * 40 seeds misses only if the scenario itself stopped working. */
 static void test_lease_under_skew(void **s)
 {
     (void)s;
-    hunt(&(bug_case){NULL, "skew", 3, 300, "stale read"});
+    hunt(&(bug_case){NULL, "skew", 3, 40, "stale read"});
+}
+
+static void test_lease_under_skew_5(void **s)
+{
+    (void)s;
+    hunt(&(bug_case){NULL, "skew", 5, 40, "stale read"});
 }
 
 int main(void)
@@ -93,6 +102,7 @@ int main(void)
         cmocka_unit_test(test_stale_read),      cmocka_unit_test(test_commit_old_term),
         cmocka_unit_test(test_no_log_check),    cmocka_unit_test(test_forget_vote),
         cmocka_unit_test(test_ack_before_fsync), cmocka_unit_test(test_lease_under_skew),
+        cmocka_unit_test(test_lease_under_skew_5),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -355,6 +356,12 @@ static void run_timers(loop *l)
     }
 }
 
+/* epoll_pwait2 (Linux 5.11) takes a nanosecond timeout. On older kernels,
+ * and under valgrind (which does not know syscall 441 and warns on every
+ * call), it fails with ENOSYS: remember that once for the whole process and
+ * use epoll_wait from then on, silently. */
+static atomic_int pwait2_missing;
+
 int loop_run_once(loop *l, int timeout_ms)
 {
     l->now = mono_now_ns();
@@ -374,8 +381,15 @@ int loop_run_once(loop *l, int timeout_ms)
         tsp = &ts;
     }
     struct epoll_event evs[64];
-    int n = epoll_pwait2(l->epfd, evs, 64, tsp, NULL);
+    int n = -1;
+    errno = ENOSYS;
+    if (!atomic_load_explicit(&pwait2_missing, memory_order_relaxed)) {
+        n = epoll_pwait2(l->epfd, evs, 64, tsp, NULL);
+        if (n < 0 && errno == ENOSYS)
+            atomic_store_explicit(&pwait2_missing, 1, memory_order_relaxed);
+    }
     if (n < 0 && errno == ENOSYS) {
+        /* Millisecond timeouts, rounded up so a timer is never run early. */
         int ms = wait_ns < 0 ? -1 : (int)((wait_ns + 999999) / 1000000);
         n = epoll_wait(l->epfd, evs, 64, ms);
     }

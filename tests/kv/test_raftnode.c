@@ -24,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/wire.h"
+#include "nodes/raft/raft.h"
 #include "rn_cluster.h"
 
 static rn_cluster C;
@@ -339,6 +340,74 @@ static void test_hmac_mismatch(void **state)
     assert_true(auth1 > auth0);
 }
 
+/* A snapshot that does not restore into the key/value state is fatal: the
+ * core counts an installed snapshot applied, so a node that went on would
+ * serve a state machine lagging its log. A hand-made InstallSnapshot (a
+ * newer term, one chunk of garbage) to a follower must make it exit 255
+ * with a "fatal:" log line. */
+static void test_bad_snapshot_fatal(void **state)
+{
+    (void)state;
+    int L = rn_wait_leader(&C, 10000, -1);
+    assert_true(L >= 0);
+    int F = (L + 1) % 3, other = (L + 2) % 3;
+    long long term = 0;
+    char role[32];
+    assert_int_equal(rn_status(&C, F, role, sizeof role, &term, NULL, NULL), 0);
+    uint8_t junk[64], body[256], d[512];
+    memset(junk, 0xa5, sizeof junk);
+    raft_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RAFT_MSG_SNAPSHOT;
+    m.from = (raft_id)C.nodes[other].id;
+    m.to = (raft_id)C.nodes[F].id;
+    m.term = (raft_term)term + 5;
+    m.u.snapshot.snap_index = 1000000;
+    m.u.snapshot.snap_term = (raft_term)term + 5;
+    m.u.snapshot.total = sizeof junk;
+    m.u.snapshot.len = sizeof junk;
+    m.u.snapshot.data = junk;
+    vclock vc;
+    memset(&vc, 0, sizeof vc);
+    int vl = vclock_encode(&vc, body, sizeof body);
+    assert_true(vl >= 0);
+    int bl = raft_msg_encode(&m, body + vl, sizeof body - (size_t)vl);
+    assert_true(bl > 0);
+    wire_header h = {.type = RAFT_MSG_SNAPSHOT, .src = (uint16_t)C.nodes[other].id,
+                     .dst = (uint16_t)C.nodes[F].id, .cluster = 1};
+    int n = wire_encode(d, sizeof d, &h, body, (size_t)(vl + bl), NULL);
+    assert_true(n > 0);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)C.nodes[F].udp_port)};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    /* Bounded: resend until the follower exits (a datagram may be lost). */
+    int st = 0, exited = 0;
+    uint64_t end = mono_now_ns() + 60000000000ull;
+    while (!exited && mono_now_ns() < end) {
+        sendto(fd, d, (size_t)n, 0, (struct sockaddr *)&to, sizeof to);
+        for (int i = 0; i < 10 && !exited; i++) {
+            exited = waitpid(C.nodes[F].pid, &st, WNOHANG) == C.nodes[F].pid;
+            if (!exited)
+                usleep(50000);
+        }
+    }
+    close(fd);
+    assert_true(exited);
+    C.nodes[F].pid = 0; /* reaped: teardown must not wait for it */
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 255);
+    char logf[300], line[512];
+    snprintf(logf, sizeof logf, "%s/node-%d.log", C.dir, C.nodes[F].id);
+    FILE *f = fopen(logf, "r");
+    assert_non_null(f);
+    int found = 0;
+    while (fgets(line, sizeof line, f))
+        found |= strstr(line, "fatal:") != NULL && strstr(line, "does not restore") != NULL;
+    fclose(f);
+    assert_true(found);
+}
+
 /* The "Done when" test: pipelined writes to the leader, kill -9 of the
  * leader midway, keep writing to whoever leads next; afterwards every
  * acknowledged write must be readable (linearizable) from the new leader. */
@@ -602,6 +671,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_commands_and_redirect, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consistency_modes, setup_key, teardown),
         cmocka_unit_test_setup_teardown(test_hmac_mismatch, setup_bad_key, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_snapshot_fatal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_leader, setup_snap, teardown),
         cmocka_unit_test_setup_teardown(test_restart_all, setup, teardown),
         cmocka_unit_test(test_flags),

@@ -3,6 +3,9 @@
  * opened: any content must give a clean error or a recovered log (a torn
  * tail cut off), never a crash or an out-of-bounds read. */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +17,62 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define DIR_PREFIX "fuzz-raft-storage-"
+
 static char dir[64];
+
+/* Removes a scratch directory and the files in it (storage only ever writes
+ * plain files directly inside its directory). */
+static void remove_dir(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        int fd = dirfd(d);
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL)
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+                unlinkat(fd, e->d_name, 0);
+        closedir(d);
+    }
+    rmdir(path);
+}
 
 static void cleanup(void)
 {
-    rmdir(dir); /* the segment is unlinked after every input */
+    remove_dir(dir);
+}
+
+/* A crash (the fuzzer's whole point) or a kill ends the process without
+ * atexit handlers, and libFuzzer owns the crash and signal handlers, so
+ * the directory of a dead run cannot remove itself: every new run removes
+ * the directories whose owning process no longer exists. */
+static void sweep_stale(void)
+{
+    DIR *d = opendir("/tmp");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, DIR_PREFIX, strlen(DIR_PREFIX)) != 0)
+            continue;
+        char *end;
+        long pid = strtol(e->d_name + strlen(DIR_PREFIX), &end, 10);
+        if (*end || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+            char path[300];
+            snprintf(path, sizeof path, "/tmp/%s", e->d_name);
+            remove_dir(path);
+        }
+    }
+    closedir(d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/fuzz-raft-storage-%d", (int)getpid());
+        sweep_stale();
+        snprintf(dir, sizeof dir, "/tmp/" DIR_PREFIX "%d", (int)getpid());
         if (mkdir(dir, 0700) < 0 && access(dir, F_OK) < 0)
             abort();
         atexit(cleanup);

@@ -9,6 +9,8 @@
  * up and an address. Teardown of the library side is hosts_down (kill scan
  * + unmount); of the iproute2 side `ip netns del` per namespace. */
 #define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,25 @@
 #include "containers/hosts.h"
 
 #define RUNS 11
+
+/* SIGINT/SIGTERM only set this: the run in progress finishes its teardown
+ * (so no namespace is left behind), then the program exits. */
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+static int usage(FILE *out, int status)
+{
+    fprintf(out, "usage: bench_containers_hosts [RUNS]\n"
+                 "  Brings nets of 3, 5 and 9 hosts up and down RUNS times (default %d,\n"
+                 "  1..100) with the containers library and with iproute2 commands;\n"
+                 "  prints medians in ms and the ratio. Needs root.\n", RUNS);
+    return status;
+}
 
 static double now_ms(void)
 {
@@ -59,7 +80,12 @@ static int ip(const char *fmt, ...)
         execve(argv[0], argv, (char *[]){NULL});
         _exit(127);
     }
-    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (pid < 0)
+        return -1;
+    pid_t w;
+    while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
+        ; /* a signal only sets `stop`: the step still completes */
+    if (w != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return -1;
     return 0;
 }
@@ -92,9 +118,20 @@ int main(int argc, char **argv)
 {
     static const int sizes[] = {3, 5, 9};
     char name[16], iname[16], err[256];
-    int runs = argc > 1 ? atoi(argv[1]) : RUNS;
-    if (runs < 1 || runs > 100)
-        runs = RUNS;
+    int runs = RUNS;
+    if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+        return usage(stdout, 0);
+    if (argc > 2)
+        return usage(stderr, 254);
+    if (argc == 2) {
+        char *end;
+        long v = strtol(argv[1], &end, 10);
+        if (!*argv[1] || *end || v < 1 || v > 100)
+            return usage(stderr, 254);
+        runs = (int)v;
+    }
+    signal(SIGINT, on_signal); /* glibc: BSD semantics, the handler stays */
+    signal(SIGTERM, on_signal);
     if (geteuid() != 0) {
         fprintf(stderr, "bench_hosts: needs root\n");
         return 254;
@@ -133,6 +170,10 @@ int main(int argc, char **argv)
             t2 = now_ms();
             iup[r] = t1 - t0;
             idown[r] = t2 - t1;
+            if (stop) {
+                fprintf(stderr, "bench_hosts: interrupted (everything torn down)\n");
+                return 130;
+            }
         }
         double mu = median(up, runs), md = median(down, runs), iu = median(iup, runs), id = median(idown, runs);
         printf("%5d  %10.1f %10.1f  %12.1f %12.1f  %7.1fx %7.1fx\n", n, mu, md, iu, id, iu / mu, id / md);

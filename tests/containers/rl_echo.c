@@ -91,6 +91,10 @@ static int serve(int type, int port, long long deadline)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        printf("usage: rl-echo udp|tcp PORT MAX_MS | spin MAX_MS | ignore-term MAX_MS\n");
+        return 0;
+    }
     if (argc < 3) {
         fprintf(stderr, "usage: rl-echo udp|tcp PORT MAX_MS | spin MAX_MS | ignore-term MAX_MS\n");
         return 254;

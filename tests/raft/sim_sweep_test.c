@@ -29,11 +29,16 @@ static struct {
     int verbose;
 } opt = {NULL, 3, "default", 0, 100, 0, NULL, 0};
 
+static int usage_to(FILE *out, int status)
+{
+    fprintf(out, "usage: %s [--nodes N] [--profile default|lease|skew|crashy|churn|fig8]\n"
+                 "          [--seeds A:B | --seed S] [--bug NAME] [-v|-vv]\n", opt.argv0);
+    return status;
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: %s [--nodes N] [--profile default|lease|skew|crashy|churn]\n"
-                    "          [--seeds A:B | --seed S] [--bug NAME] [-v]\n", opt.argv0);
-    return 254;
+    return usage_to(stderr, 254);
 }
 
 static void sweep(void **state)
@@ -72,7 +77,9 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "-v")) {
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            return usage_to(stdout, 0);
+        } else if (!strcmp(a, "-v")) {
             opt.verbose = 1;
         } else if (!strcmp(a, "-vv")) {
             opt.verbose = 2;

@@ -84,6 +84,9 @@ static json_t *edn_atom(edn *p)
     while (p->s < p->end && !edn_delim(*p->s))
         p->s++;
     size_t n = (size_t)(p->s - a);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)a[i] < 0x20 || a[i] == 0x7f)
+            return edn_fail(p, "control character in a keyword or number");
     if (n == 0)
         return edn_fail(p, "unexpected character");
     if (a[0] == ':' && n > 1)
@@ -159,6 +162,11 @@ static json_t *edn_map(edn *p, int depth)
         if (!k) {
             json_decref(obj);
             return NULL;
+        }
+        if (!json_is_string(k) || strlen(json_string_value(k)) != json_string_length(k)) {
+            json_decref(k);
+            json_decref(obj);
+            return edn_fail(p, "map keys must be keywords or strings without NUL");
         }
         edn_ws(p);
         json_t *v = p->s < p->end && *p->s != '}' ? edn_value(p, depth + 1) : NULL;

@@ -15,6 +15,11 @@
 # Installs etcd-server with apt-get if etcd is missing (needs root). Every
 # process it starts is killed and its temp directory removed on exit.
 set -euo pipefail
+case "${1:-}" in
+  "") ;;
+  -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "usage: bench/raft/bench.sh (settings through BENCH_RUNS, BENCH_DURATION, BENCH_CLIENTS, RIFTLAB_BIN; --help)" >&2; exit 254 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=${RIFTLAB_BIN:-$here/../../build/bin}
 RUNS=${BENCH_RUNS:-3}

@@ -48,11 +48,18 @@ def peak_rss_kb(cmd):
 
 def main():
     args = [a for a in sys.argv[1:]]
+    if "-h" in args or "--help" in args:
+        print(__doc__.strip())
+        return
     runs = 7
     if "--runs" in args:
         i = args.index("--runs")
         runs = int(args[i + 1])
         del args[i:i + 2]
+    bad = [a for a in args if a.startswith("-")]
+    if bad or len(args) > 1:
+        print(f"bench: unknown option or extra argument {' '.join(bad or args[1:])} (see --help)", file=sys.stderr)
+        sys.exit(254)
     src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     build = args[0] if args else os.path.join(src, "build")
     check = os.path.join(build, "bin", "riftlab-check")

@@ -220,6 +220,7 @@ int check_main(int argc, char **argv)
         if (!r) {
             nbad++;
             fprintf(stderr, "riftlab check: %s\n", err);
+            json_array_append_new(all, json_pack("{s:s,s:s,s:s}", "file", files.v[i], "valid", "error", "error", err));
             if (!json)
                 printf("%-40s %-7s  %.2f ms\n", files.v[i], "error", ms);
         } else {

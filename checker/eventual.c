@@ -14,7 +14,8 @@
  * and its version lag how many such updates there were. Final reads are reads
  * marked "final": true, or else (for keys without info updates, which may
  * take effect at any time) the reads invoked after every update completed. For keys written by append the value must be made of
- * written pieces, and the final value must contain every ok append. */
+ * written pieces, and the final value must contain every ok append invoked
+ * after every put, delete and cas of the key completed. */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <stdlib.h>
@@ -236,10 +237,16 @@ json_t *eventual_check(const history *h, const hist_op *ops, size_t nops)
                                                                  h->vals[key].text, h->vals[final_val].text));
                     break;
                 }
-            /* ...and for appends must contain every ok append. */
+            /* ...and for appends must contain every ok append that no
+             * put, delete or cas may have reset (invoked after they all
+             * completed). */
+            int64_t reset = INT64_MIN;
+            for (size_t k = 0; k < nu; k++)
+                if (ops[upd[k]].f != HIST_F_APPEND && t_cmp(&c, &ops[upd[k]]) > reset)
+                    reset = t_cmp(&c, &ops[upd[k]]);
             for (size_t k = 0; k < nok && append; k++) {
                 const hist_value *fv = &h->vals[final_val], *p = &h->vals[ops[okupd[k]].arg];
-                if (ops[okupd[k]].f == HIST_F_APPEND && p->kind == HIST_V_STRING &&
+                if (ops[okupd[k]].f == HIST_F_APPEND && p->kind == HIST_V_STRING && t_inv(&c, &ops[okupd[k]]) > reset &&
                     (fv->kind != HIST_V_STRING || !memmem(fv->str, fv->slen, p->str, p->slen))) {
                     valid = false;
                     json_array_append_new(problems, json_sprintf("key %s: the final value lost the append of %s",

@@ -38,12 +38,19 @@ static void test_verdicts(void **state)
         assert_string_equal(h.format, strcmp(model, "kv") == 0 ? "porcupine-kv" : "porcupine-etcd");
         check_options o;
         check_options_default(&o);
+        o.checks = CHECK_LINEARIZABLE | CHECK_EVENTUAL;
         json_t *r = check_history(&h, file, &o, err, sizeof err);
         assert_non_null(r);
-        int code = check_exit_code(r);
+        json_t *lin0 = json_object_get(json_object_get(r, "checks"), "linearizable");
+        int code = json_is_true(json_object_get(lin0, "valid")) ? 0 : json_is_false(json_object_get(lin0, "valid")) ? 1 : 2;
         if (code != (strcmp(want, "linearizable") == 0 ? 0 : 1))
             fail_msg("%s: expected %s, got exit %d", file, want, code);
         valid += code == 0;
+        /* linearizable implies eventually consistent (no thin air, final
+         * reads agree on a value not overwritten) */
+        json_t *ev = json_object_get(json_object_get(r, "checks"), "eventual");
+        if (code == 0 && !json_is_true(json_object_get(ev, "valid")))
+            fail_msg("%s: linearizable but eventual is not true", file);
         if (code == 1) { /* evidence is there */
             json_t *lin = json_object_get(json_object_get(r, "checks"), "linearizable");
             assert_non_null(json_object_get(lin, "stuck"));

@@ -445,12 +445,28 @@ static void to_rec(const raft_entry *e, sim_rec *r)
         memcpy(r->data, e->data, r->len);
 }
 
+/* Does o ask for anything? (want_snapshot is advice, not work: it stays
+ * set while the log is long, and raft_has_ready does not count it.) */
+static bool out_has_work(const raft_out *o)
+{
+    return o->persist_state || o->snapshot_install || o->truncate_from || o->n_append ||
+           o->n_msgs || o->n_apply || o->n_reads || o->n_events;
+}
+
 /* Carry out everything the core asked for (raft.h's order). */
 void sim_drain(sim_world *w, sim_node *n)
 {
     if (!n->up || w->failed)
         return;
+    /* The simulation drains after every event whatever raft_has_ready says,
+     * so it checks the promise drivers that sleep rely on: when has_ready
+     * is false, ready hands out nothing. */
+    bool has_ready = raft_has_ready(n->r);
     const raft_out *o = raft_ready(n->r);
+    if (!has_ready && out_has_work(o))
+        sim_fail(w, "n%d: raft_has_ready was false but raft_ready produced work "
+                 "(%zu msgs, %zu reads, %zu applies, %zu appends)", n->id, o->n_msgs, o->n_reads,
+                 o->n_apply, o->n_append);
     sim_op op;
     memset(&op, 0, sizeof op);
     if (o->snapshot_install) {

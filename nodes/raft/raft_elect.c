@@ -69,11 +69,7 @@ static void send_vote_requests(raft *r, uint8_t type, raft_term term)
     for (int i = 0; i < r->cfg.n_nodes; i++) {
         if (i == r->self_slot || r->peers[i].responded)
             continue;
-        raft_msg m;
-        memset(&m, 0, sizeof m);
-        m.type = type;
-        m.to = r->peers[i].id;
-        m.term = term;
+        raft_msg m = {.type = type, .to = r->peers[i].id, .term = term};
         m.u.vote.last_index = last;
         m.u.vote.last_term = raft_log_term(&r->log, last);
         raft_send(r, &m, 0);
@@ -155,11 +151,8 @@ static bool log_up_to_date(const raft *r, const raft_msg *m)
 
 static void answer(raft *r, const raft_msg *req, raft_term term, bool granted)
 {
-    raft_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = req->type == RAFT_MSG_PREVOTE ? RAFT_MSG_PREVOTE_RESP : RAFT_MSG_VOTE_RESP;
-    m.to = req->from;
-    m.term = term;
+    uint8_t type = req->type == RAFT_MSG_PREVOTE ? RAFT_MSG_PREVOTE_RESP : RAFT_MSG_VOTE_RESP;
+    raft_msg m = {.type = type, .to = req->from, .term = term};
     m.u.vote_resp.granted = granted;
     raft_send(r, &m, 0);
 }

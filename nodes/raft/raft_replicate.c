@@ -54,11 +54,7 @@ static void send_snapshot_chunk(raft *r, raft_peer *p)
         p->snap_offset = 0;
     }
     uint64_t left = r->snap_len - p->snap_offset;
-    raft_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RAFT_MSG_SNAPSHOT;
-    m.to = p->id;
-    m.term = r->term;
+    raft_msg m = {.type = RAFT_MSG_SNAPSHOT, .to = p->id, .term = r->term};
     m.u.snapshot.snap_index = r->snap_index;
     m.u.snapshot.snap_term = r->snap_term;
     m.u.snapshot.ctx = r->round;
@@ -85,11 +81,7 @@ void raft_send_append(raft *r, raft_peer *p)
         bytes += e->len;
         n++;
     }
-    raft_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RAFT_MSG_APPEND;
-    m.to = p->id;
-    m.term = r->term;
+    raft_msg m = {.type = RAFT_MSG_APPEND, .to = p->id, .term = r->term};
     m.u.append.prev_index = prev;
     m.u.append.prev_term = raft_log_term(&r->log, prev);
     m.u.append.commit = r->commit;
@@ -262,11 +254,7 @@ void raft_follower_ack(raft *r, bool force)
         return;
     if (match > r->acked)
         r->acked = match;
-    raft_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RAFT_MSG_APPEND_RESP;
-    m.to = r->leader;
-    m.term = r->term;
+    raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .to = r->leader, .term = r->term};
     m.u.append_resp.success = true;
     m.u.append_resp.match_index = match;
     m.u.append_resp.ctx = r->leader_ctx;
@@ -275,11 +263,7 @@ void raft_follower_ack(raft *r, bool force)
 
 static void reject(raft *r, raft_id to, raft_term ct, raft_index ci)
 {
-    raft_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RAFT_MSG_APPEND_RESP;
-    m.to = to;
-    m.term = r->term;
+    raft_msg m = {.type = RAFT_MSG_APPEND_RESP, .to = to, .term = r->term};
     m.u.append_resp.conflict_term = ct;
     m.u.append_resp.conflict_index = ci;
     m.u.append_resp.ctx = r->leader_ctx;
@@ -379,11 +363,7 @@ void raft_on_snapshot(raft *r, const raft_msg *m)
         return;
     }
     heard_leader(r, m, m->u.snapshot.ctx);
-    raft_msg resp;
-    memset(&resp, 0, sizeof resp);
-    resp.type = RAFT_MSG_SNAPSHOT_RESP;
-    resp.to = m->from;
-    resp.term = r->term;
+    raft_msg resp = {.type = RAFT_MSG_SNAPSHOT_RESP, .to = m->from, .term = r->term};
     resp.u.snapshot_resp.snap_index = m->u.snapshot.snap_index;
     resp.u.snapshot_resp.ctx = r->leader_ctx;
     raft_index si = m->u.snapshot.snap_index;

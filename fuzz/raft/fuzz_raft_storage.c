@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nodes/raft/storage.h"
+#include "tests/raft/tmpdir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,25 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[64];
 
-/* Removes a scratch directory and the files in it (storage only ever writes
- * plain files directly inside its directory). */
-static void remove_dir(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        int fd = dirfd(d);
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL)
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-                unlinkat(fd, e->d_name, 0);
-        closedir(d);
-    }
-    rmdir(path);
-}
-
 static void cleanup(void)
 {
-    remove_dir(dir);
+    tmpdir_remove(dir);
 }
 
 /* A crash (the fuzzer's whole point) or a kill ends the process without
@@ -62,7 +47,7 @@ static void sweep_stale(void)
         if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
             char path[300];
             snprintf(path, sizeof path, "/tmp/%s", e->d_name);
-            remove_dir(path);
+            tmpdir_remove(path);
         }
     }
     closedir(d);

@@ -4,7 +4,6 @@
  * that must catch up through a snapshot, and log compaction. All nodes must
  * end with the same state machine and storage must agree with the core. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +16,7 @@
 #include <cmocka.h>
 
 #include "nodes/raft/storage.h"
+#include "tests/raft/tmpdir.h"
 
 #define N 3
 #define MS 1000000LL
@@ -213,31 +213,10 @@ static void write_some(int count)
     tick_all(10);
 }
 
-static void rm_tree(const char *d)
-{
-    DIR *dp = opendir(d);
-    if (!dp)
-        return;
-    struct dirent *de;
-    char p[600];
-    while ((de = readdir(dp)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", d, de->d_name);
-            if (de->d_type == DT_DIR)
-                rm_tree(p);
-            else
-                unlink(p);
-        }
-    closedir(dp);
-    rmdir(d);
-}
-
 static int setup(void **s)
 {
     (void)s;
-    const char *t = getenv("TMPDIR");
-    snprintf(root, sizeof root, "%s/raft-cluster-XXXXXX", t && *t ? t : "/tmp");
-    return mkdtemp(root) ? 0 : -1;
+    return tmpdir_make(root, sizeof root, "raft-cluster-");
 }
 
 /* Runs also when the test fails: nothing is left behind. */
@@ -252,7 +231,7 @@ static int teardown(void **s)
     free(net);
     net = NULL;
     n_net = cap_net = 0;
-    rm_tree(root);
+    tmpdir_remove(root);
     return 0;
 }
 
@@ -275,7 +254,7 @@ static void test_restarts_and_catch_up(void **s)
     /* Wipe one node completely: it must come back through a snapshot. */
     int victim = (leader() + 1) % N;
     halt(victim);
-    rm_tree(nodes[victim].dir);
+    tmpdir_remove(nodes[victim].dir);
     write_some(100);
     boot(victim, now);
     tick_all(100);

@@ -17,37 +17,20 @@
 #include <cmocka.h>
 
 #include "nodes/raft/storage.h"
+#include "tests/raft/tmpdir.h"
 
 static char dir[256];
-
-static void rm_dir(const char *d)
-{
-    DIR *dp = opendir(d);
-    if (!dp)
-        return;
-    struct dirent *de;
-    char p[512];
-    while ((de = readdir(dp)))
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-            snprintf(p, sizeof p, "%s/%s", d, de->d_name);
-            unlink(p);
-        }
-    closedir(dp);
-    rmdir(d);
-}
 
 static int setup(void **state)
 {
     (void)state;
-    const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/raft-storage-XXXXXX", t && *t ? t : "/tmp");
-    return mkdtemp(dir) ? 0 : -1;
+    return tmpdir_make(dir, sizeof dir, "raft-storage-");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    rm_dir(dir);
+    tmpdir_remove(dir);
     return 0;
 }
 

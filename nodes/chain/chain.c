@@ -233,6 +233,12 @@ static void advance_commit(chain_node *c, uint64_t upto)
         chain_action *a = chain_act_push(c, CHAIN_ACT_COMMIT);
         a->seq = e->seq;
         a->id = e->rid;
+        if (c->o.commit_data) {
+            a->body = xrealloc(NULL, e->len ? e->len : 1);
+            memcpy(a->body, e->cmd, e->len);
+            a->len = e->len;
+            a->epoch = c->cfg.epoch;
+        }
         if (e->waiting) {
             e->waiting = 0;
             a = chain_act_push(c, CHAIN_ACT_REPLY);
@@ -610,6 +616,47 @@ void chain_rejoin(chain_node *c)
     c->o.joining = 1;
     if (c->pos < 0)
         request_snapshot(c);
+}
+
+/* Replace the dirty state by a copy of the clean one. */
+static void dirty_from_clean(chain_node *c)
+{
+    uint8_t *snap;
+    size_t len;
+    if (kv_snapshot(c->clean, &snap, &len) < 0 || kv_restore(c->dirty, snap, len) < 0)
+        abort();
+    free(snap);
+}
+
+void chain_rejoin_keep(chain_node *c)
+{
+    if (!c->synced) {
+        chain_rejoin(c);
+        return;
+    }
+    chain_log_clear(c);
+    chain_snap_free(c);
+    c->log_base = c->last_seq = c->commit_seq;
+    dirty_from_clean(c);
+    c->caught_up = 0;
+    c->o.joining = 1;
+}
+
+void chain_restore(chain_node *c, kv *state, uint64_t seq)
+{
+    chain_log_clear(c);
+    kv_free(c->clean);
+    c->clean = state;
+    dirty_from_clean(c);
+    c->log_base = c->last_seq = c->commit_seq = seq;
+    c->synced = 1;
+    c->caught_up = 0;
+    c->o.joining = 1;
+}
+
+const kv *chain_clean_state(const chain_node *c)
+{
+    return c->clean;
 }
 
 void chain_set_lease(chain_node *c, int held)

@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kv.h"
+
 #define CHAIN_MAX_MEMBERS 16
 
 /* One configuration of the chain, as the control plane commits it. */
@@ -78,6 +80,8 @@ typedef struct chain_options {
     uint32_t log_retain;     /* committed entries kept for resends (default 1024) */
     uint32_t snap_chunk;     /* state transfer chunk bytes (default 48 KiB) */
     int joining;             /* start outside the chain: fetch state from the tail first */
+    int commit_data;         /* COMMIT actions carry a copy of the command (body/len) and the
+                              * epoch, for a driver that stores the committed prefix */
 } chain_options;
 
 /* Client requests. Writes carry an rl_kv command (kv_encode_set/del/cas);
@@ -108,7 +112,8 @@ enum chain_action_kind {
     CHAIN_ACT_SEND = 1,     /* send body to node `to` as message `type` */
     CHAIN_ACT_REPLY,        /* answer client request `id` */
     CHAIN_ACT_ACCEPT,       /* entry seq received (dirty) here */
-    CHAIN_ACT_COMMIT,       /* entry seq committed (applied to the clean state) here */
+    CHAIN_ACT_COMMIT,       /* entry seq committed (applied to the clean state) here;
+                             * with commit_data: body = the kv command, epoch = ours */
     CHAIN_ACT_SNAPSHOT,     /* installed a committed state at seq (joins, catch-up) */
     CHAIN_ACT_REJECT,       /* dropped a message of another epoch (trace/counters) */
 };
@@ -166,6 +171,21 @@ void chain_client(chain_node *c, const chain_request *r);
  * may join again: drop all state and start over as a joiner (fetch the
  * tail's state, then the driver asks the control plane to add it). */
 void chain_rejoin(chain_node *c);
+/* The same, keeping the committed prefix: only entries not yet committed
+ * here (which a reconfiguration may have replaced) are dropped. The node
+ * then reports commit_seq as received when it is added back, and its new
+ * predecessor resends only what follows (a snapshot only if it has trimmed
+ * those entries). Safe because a committed entry is at the tail, so every
+ * later configuration's members hold the same entry at that sequence. */
+void chain_rejoin_keep(chain_node *c);
+
+/* Start from a restored committed state (chain-node --dir): `state` holds
+ * entries 1..seq applied; the node takes ownership. Call right after
+ * chain_new on a joining node: it is then synced at seq and joins as above
+ * without a state copy. */
+void chain_restore(chain_node *c, kv *state, uint64_t seq);
+/* The committed state (for the driver's snapshots). */
+const kv *chain_clean_state(const chain_node *c);
 
 /* Lease (default: held). A driver whose control plane may remove a live
  * member (a false suspicion) clears it when the lease from the control

@@ -57,6 +57,9 @@ typedef struct cn_config {
     uint64_t election_ns;         /* ctrl: Raft election timeout */
     uint64_t timeout_ns;          /* a client request unanswered this long gets -TIMEOUT */
     uint32_t bugs;
+    char dir[512];                /* --dir: durable committed prefix ("" none) */
+    int fsync_always;             /* --fsync always (1) | never (0) */
+    uint32_t log_retain;          /* --log-retain (0: the core's default) */
     enum log_level log_level;
 } cn_config;
 
@@ -93,6 +96,10 @@ typedef struct cn {
     int seen_out, added;          /* joiner bookkeeping (see cn_data.c) */
     int was_member;               /* a member in some epoch (rejoin if removed) */
     uint64_t boot;                /* this process's incarnation (heartbeats) */
+    struct chain_disk *disk;      /* --dir (NULL without) */
+    uint64_t restored_seq;        /* committed seq recovered from --dir at start */
+    uint64_t snap_installs;       /* state copies received (full snapshots) */
+    int fatal;                    /* the disk failed: stopped without acknowledging (exit 255) */
     /* ctrl role */
     ctrl_node *ctrl;
 } cn;

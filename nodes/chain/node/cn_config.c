@@ -30,6 +30,10 @@ void cn_config_usage(FILE *out)
 "  --data ID,ID,...         the initial chain, head first (the same on every node)\n"
 "  --join                   data: start outside the chain, copy the tail's state,\n"
 "                           then ask the control plane to add this node as tail\n"
+"  --dir DIR                data: state directory; the committed prefix is kept\n"
+"                           there and a restart rejoins from it (see docs/chain.md)\n"
+"  --fsync always|never     data with --dir: fsync before acknowledging (default always)\n"
+"  --log-retain N           data: committed entries kept for resends (default 1024)\n"
 "  --cluster N              cluster id in every datagram (default 1)\n"
 "  --key FILE               HMAC-SHA256 link key (mode 0600); all nodes share it\n"
 "  --trace FILE             write trace events (JSON lines) to FILE\n"
@@ -130,7 +134,7 @@ static int set_path(char *dst, size_t cap, const char *flag, const char *v, char
 
 enum { O_ROLE = 256, O_ID, O_LISTEN, O_ADVERTISE, O_CLIENT, O_PEER, O_PEER_CLIENT, O_CTRL, O_DATA,
        O_JOIN, O_CLUSTER, O_KEY, O_TRACE, O_TICK, O_HB, O_DETECT, O_ELECTION, O_TIMEOUT, O_BUG,
-       O_LOGLEVEL };
+       O_LOGLEVEL, O_DIR, O_FSYNC, O_RETAIN };
 
 static const struct option cn_options[] = {
     {"role", required_argument, NULL, O_ROLE},
@@ -153,6 +157,9 @@ static const struct option cn_options[] = {
     {"timeout", required_argument, NULL, O_TIMEOUT},
     {"bug", required_argument, NULL, O_BUG},
     {"log-level", required_argument, NULL, O_LOGLEVEL},
+    {"dir", required_argument, NULL, O_DIR},
+    {"fsync", required_argument, NULL, O_FSYNC},
+    {"log-retain", required_argument, NULL, O_RETAIN},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -197,6 +204,18 @@ static int option(cn_config *c, int opt, const char *v, char *err, size_t errlen
             return errf(err, errlen, "--bug: unknown '%s' (tail-early-ack, skip-resend, craq-dirty-read)", v);
         c->bugs |= chain_bug_parse(v);
         return 0;
+    case O_DIR: return set_path(c->dir, sizeof c->dir, "--dir", v, err, errlen);
+    case O_FSYNC:
+        if (!strcmp(v, "always") || !strcmp(v, "never")) {
+            c->fsync_always = !strcmp(v, "always");
+            return 0;
+        }
+        return errf(err, errlen, "--fsync: expected always or never, got '%s'", v);
+    case O_RETAIN:
+        if (parse_int64(v, 1, 1 << 24, &n, perr, sizeof perr) < 0)
+            return errf(err, errlen, "--log-retain: %s", perr);
+        c->log_retain = (uint32_t)n;
+        return 0;
     case O_LOGLEVEL:
         if (log_level_parse(v, &c->log_level) < 0)
             return errf(err, errlen, "--log-level: expected debug|info|warn|error|off, got '%s'", v);
@@ -215,6 +234,7 @@ int cn_config_parse(cn_config *c, int argc, char **argv, char *err, size_t errle
     c->election_ns = 150000000ull;
     c->timeout_ns = 2000000000ull;
     c->log_level = LOG_LEVEL_INFO;
+    c->fsync_always = 1;
     optind = 1;
     opterr = 0;
     int opt;

@@ -19,6 +19,7 @@
 #include "common/buf.h"
 #include "common/errf.h"
 #include "common/resp.h"
+#include "chain_disk.h"
 #include "kv.h"
 
 /* --- replies ----------------------------------------------------------------- */
@@ -67,6 +68,51 @@ static void on_reply(cn *n, const chain_action *a)
     reply_bytes(n, p, &b);
 }
 
+/* Commits between two snapshots of the committed state in --dir: bounds
+ * the log replayed at a restart. */
+#define CN_DISK_SNAP_EVERY 50000
+
+/* With --dir: write this batch's commits (and installed snapshots) to disk
+ * and sync once (group commit) BEFORE any of the batch's messages or
+ * replies go out. The head answers a write only after its own commit, which
+ * follows the tail's ACK, which each member sends only after this sync: an
+ * acknowledged write is durable on every member of the chain it committed
+ * in. A disk error stops the node (fail-stop, exit 255): continuing after a
+ * failed write or fsync could acknowledge what is not on disk. */
+static int persist(cn *n, const chain_action *acts, size_t na)
+{
+    if (!n->disk)
+        return 0;
+    int wrote = 0;
+    const char *what = NULL;
+    for (size_t i = 0; i < na && !what; i++) {
+        const chain_action *a = &acts[i];
+        if (a->kind == CHAIN_ACT_SNAPSHOT) {
+            n->snap_installs++;
+            if (chain_disk_snapshot(n->disk, chain_clean_state(n->chain), a->seq) < 0)
+                what = "snapshot";
+        } else if (a->kind == CHAIN_ACT_COMMIT && a->seq > chain_disk_last(n->disk)) {
+            if (chain_disk_append(n->disk, a->seq, a->epoch, a->id, a->body, a->len) < 0)
+                what = "append";
+            wrote = 1;
+        }
+    }
+    if (!what && wrote && chain_disk_sync(n->disk) < 0)
+        what = "fsync";
+    chain_status st;
+    chain_get_status(n->chain, &st);
+    if (!what && wrote && st.commit_seq == chain_disk_last(n->disk) &&
+        st.commit_seq / CN_DISK_SNAP_EVERY != (st.commit_seq - 1) / CN_DISK_SNAP_EVERY &&
+        chain_disk_snapshot(n->disk, chain_clean_state(n->chain), st.commit_seq) < 0)
+        what = "snapshot";
+    if (!what)
+        return 0;
+    LOG_ERROR("--dir %s: %s failed (%s): stopping", n->cfg->dir, what, chain_disk_error(n->disk));
+    n->fatal = 1;
+    loop_stop(n->l);
+    return -1;
+}
+
 /* Carry out what the core asked for. ACKs are cumulative (received up to,
  * committed up to), so of several ACKs to one node in a batch only the
  * last is sent: a burst of datagrams costs one ACK, not one each. */
@@ -74,6 +120,12 @@ static void process(cn *n)
 {
     const chain_action *acts;
     size_t na = chain_actions(n->chain, &acts);
+    if (n->fatal || persist(n, acts, na) < 0) {
+        /* Nothing of this batch may leave the node: a reply or an ACK would
+         * claim durability we do not have. */
+        chain_actions_clear(n->chain);
+        return;
+    }
     size_t last_ack[CN_MAX_ID + 1];
     for (size_t i = 0; i <= CN_MAX_ID; i++)
         last_ack[i] = SIZE_MAX;
@@ -140,7 +192,12 @@ static void on_config(cn *n, const uint8_t *body, size_t len)
         /* Removed while running (we were too slow to answer heartbeats):
          * start over as a joiner rather than stay out for good. */
         LOG_WARN("removed from the chain in epoch %" PRIu64 ": joining again", cfg.epoch);
-        chain_rejoin(n->chain);
+        /* With --dir the committed prefix is on disk and stays: only the
+         * suffix is copied back. Without it, the original full copy. */
+        if (n->disk)
+            chain_rejoin_keep(n->chain);
+        else
+            chain_rejoin(n->chain);
         n->cfg->join = 1;
         n->added = 0;
         n->was_member = 0;
@@ -256,11 +313,13 @@ static void status_json(cn *n, buf *b)
     buf_printf(b, "],\"head\":%u,\"tail\":%u,\"pred\":%u,\"succ\":%u,\"last_seq\":%" PRIu64
                ",\"commit_seq\":%" PRIu64 ",\"synced\":%s,\"caught_up\":%s,\"lease\":%s"
                ",\"rejected\":%" PRIu64 ",\"resent\":%" PRIu64 ",\"sent\":%" PRIu64
-               ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64 "}",
+               ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"restored_seq\":%" PRIu64
+               ",\"snap_installs\":%" PRIu64 ",\"disk_seq\":%" PRIu64 "}",
                st.head, st.tail, st.pred, st.succ, st.last_seq, st.commit_seq,
                st.synced ? "true" : "false", st.caught_up ? "true" : "false",
                cn_now(n) < n->lease_until ? "true" : "false", st.rejected, st.resent,
-               n->sent, n->received, n->dropped);
+               n->sent, n->received, n->dropped, n->restored_seq, n->snap_installs,
+               n->disk ? chain_disk_last(n->disk) : 0);
 }
 
 static int is(const resp_command *cmd, const char *name, int argc)
@@ -381,19 +440,56 @@ static void on_close(resp_conn *c, void *arg)
 
 /* --- start / stop ---------------------------------------------------------------- */
 
+/* --dir: recover the committed prefix. A node that had committed anything
+ * restarts as a joiner already synced at that sequence number: the control
+ * plane removes its old incarnation and adds it back as tail, and its new
+ * predecessor resends only the entries after it. */
+static int open_disk(cn *n, char *err, size_t errlen)
+{
+    char derr[256];
+    chain_disk_info info;
+    kv *state = kv_new();
+    if (!state)
+        return errf(err, errlen, "out of memory");
+    n->disk = chain_disk_open(n->cfg->dir, n->cfg->fsync_always, state, &info, derr, sizeof derr);
+    if (!n->disk) {
+        kv_free(state);
+        return errf(err, errlen, "--dir: %s", derr);
+    }
+    if (info.truncated_torn)
+        LOG_WARN("--dir %s: cut %" PRIu64 " bytes of a torn last record", n->cfg->dir,
+                 info.truncated_torn);
+    if (!info.seq) {
+        kv_free(state);
+        return 0;
+    }
+    LOG_INFO("--dir %s: restored committed seq %" PRIu64 " (snapshot %" PRIu64 " + %" PRIu64
+             " entries); rejoining", n->cfg->dir, info.seq, info.snap_seq, info.replayed);
+    chain_restore(n->chain, state, info.seq);
+    n->restored_seq = info.seq;
+    n->cfg->join = 1;
+    return 0;
+}
+
 int cn_data_start(cn *n, char *err, size_t errlen)
 {
     const cn_config *cfg = n->cfg;
-    chain_options o = { .id = cfg->id, .bugs = cfg->bugs, .rto_ticks = 3, .joining = cfg->join };
+    chain_options o = { .id = cfg->id, .bugs = cfg->bugs, .rto_ticks = 3, .joining = cfg->join,
+                        .commit_data = cfg->dir[0] != 0, .log_retain = cfg->log_retain };
     n->chain = chain_new(&o);
     n->pending = calloc(CN_PENDING, sizeof *n->pending);
     if (!n->chain || !n->pending)
         return errf(err, errlen, "out of memory");
+    if (cfg->dir[0] && open_disk(n, err, errlen) < 0)
+        return -1;
     if (cn_net_open(n, err, errlen) < 0)
         return -1;
     chain_config initial = { .epoch = 1, .n = (uint16_t)cfg->n_members };
     memcpy(initial.members, cfg->members, sizeof initial.members);
-    chain_set_config(n->chain, &initial);
+    /* A node restored from --dir learns the current configuration from the
+     * control plane instead: epoch 1 is long gone. */
+    if (!n->restored_seq)
+        chain_set_config(n->chain, &initial);
     n->was_member = !cfg->join && chain_config_index(&initial, cfg->id) >= 0;
     /* An incarnation id: the control plane tells a restart from a slow node. */
     n->boot = mono_now_ns() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
@@ -427,6 +523,8 @@ void cn_data_stop(cn *n)
     cn_net_close(n);
     chain_free(n->chain);
     n->chain = NULL;
+    chain_disk_close(n->disk);
+    n->disk = NULL;
     free(n->pending);
     n->pending = NULL;
 }

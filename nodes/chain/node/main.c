@@ -69,7 +69,7 @@ int main(int argc, char **argv)
         status = 255;
     } else {
         LOG_INFO("up: udp %s%s%s", cfg.listen, cfg.client[0] ? " clients " : "", cfg.client);
-        if (loop_run(n.l) < 0)
+        if (loop_run(n.l) < 0 || n.fatal)
             status = 255;
         LOG_INFO("shutting down");
     }

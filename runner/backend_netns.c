@@ -19,6 +19,7 @@
 #ifdef RIFTLAB_HAVE_CONTAINERS
 #include "containers/hosts.h"
 #include "containers/partition.h"
+#include "containers/sweep.h"
 
 typedef struct netns_impl {
     hosts_net net;
@@ -36,6 +37,16 @@ static int ns_up(backend *b, int nodes, char *err, size_t errlen)
         abort();
     b->impl = m;
     b->nodes = nodes;
+    /* A SIGKILLed run cannot clean up after itself: sweep the leftovers of
+     * dead runs first (never a live run's), so they neither pile up nor hold
+     * the /24 subnets a new net needs. */
+    sweep_report swept = {0};
+    char serr[256];
+    if (sweep_stale(0, NULL, &swept, serr, sizeof serr) < 0)
+        fprintf(stderr, "riftlab: warning: sweeping stale runs: %s\n", serr);
+    else if (swept.nets > 0)
+        fprintf(stderr, "riftlab: removed %d stale net(s) of dead runs (%d processes)\n",
+                swept.nets, swept.processes);
     if (hosts_up(&m->net, b->prefix, nodes, 0, err, errlen) < 0)
         return -1;
     m->is_up = 1;

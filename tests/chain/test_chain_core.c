@@ -290,6 +290,62 @@ static void test_reconfigurations(void **state)
     assert_string_equal((char *)last_body, "4");
 }
 
+/* A member removed while running keeps its committed prefix
+ * (chain_rejoin_keep) and drops its uncommitted entry; added back as tail it
+ * gets only the suffix resent (no snapshot: log_base unchanged). A node
+ * started from a restored state (chain_restore, as with --dir) likewise
+ * joins without a copy. */
+static void test_rejoin_keep_and_restore(void **state)
+{
+    (void)state;
+    set_at(1, "a", "1", 0);                     /* seq 1, committed everywhere */
+    hold = 1;
+    set_at(1, "a", "2", 0);
+    assert_true(deliver_first(CHAIN_MSG_UPDATE)); /* node 2 has seq 2, dirty */
+    hold = 0;
+    const uint16_t without2[] = { 1, 3 };
+    configure(2, 2, without2);                  /* node 2 falsely suspected */
+    chain_rejoin_keep(nodes[2]);
+    drain(2);
+    chain_status st;
+    chain_get_status(nodes[2], &st);
+    assert_true(st.synced);
+    assert_int_equal(st.commit_seq, 1);
+    assert_int_equal(st.last_seq, 1);           /* the dirty entry is gone */
+    set_at(1, "a", "3", 0);                     /* seq 3 on [1, 3] */
+    assert_int_equal(last.status, CHAIN_OK);
+    const uint16_t back[] = { 1, 3, 2 };
+    configure(3, 3, back);
+    chain_get_status(nodes[2], &st);
+    assert_int_equal(st.commit_seq, 3);
+    assert_int_equal(st.log_base, 1);           /* entries 2..3 resent, no snapshot */
+    chain_status st3;
+    chain_get_status(nodes[3], &st3);
+    assert_int_equal(st.digest, st3.digest);
+    read_at(2, CHAIN_REQ_GET, CHAIN_READ_TAIL, "a");
+    assert_string_equal((char *)last_body, "3");
+
+    /* Restored from "disk" at seq 3 (a copy of node 3's committed state). */
+    chain_options o = { .id = 4, .joining = 1 };
+    nodes[4] = chain_new(&o);
+    uint8_t *snap;
+    size_t len;
+    assert_int_equal(kv_snapshot(chain_clean_state(nodes[3]), &snap, &len), 0);
+    kv *restored = kv_new();
+    assert_int_equal(kv_restore(restored, snap, len), 0);
+    free(snap);
+    chain_restore(nodes[4], restored, 3);
+    const uint16_t four[] = { 1, 3, 2, 4 };
+    configure(4, 4, four);
+    set_at(1, "a", "4", 0);
+    assert_int_equal(last.status, CHAIN_OK);
+    chain_get_status(nodes[4], &st);
+    assert_int_equal(st.commit_seq, 4);
+    assert_int_equal(st.log_base, 3);           /* no state copy */
+    read_at(4, CHAIN_REQ_GET, CHAIN_READ_TAIL, "a");
+    assert_string_equal((char *)last_body, "4");
+}
+
 static void test_msg_decode_rejects_garbage(void **state)
 {
     (void)state;
@@ -310,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_craq_dirty_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_busy_and_epochs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reconfigurations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejoin_keep_and_restore, setup, teardown),
         cmocka_unit_test(test_msg_decode_rejects_garbage),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -435,6 +435,7 @@ static int valgrind_main(void)
     if (access("/usr/bin/valgrind", X_OK) != 0)
         return 77;
     use_valgrind = 1;
+    with_disk = 1;   /* the --dir code runs under valgrind too */
     setup_ports();
     for (int i = 0; i < 3; i++)
         start(ctrl_ids[i], 1, 0);

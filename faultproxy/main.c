@@ -60,6 +60,7 @@ typedef struct proxy_main {
     proxy_ctl ctl;
     FILE *dlog;
     int ntcp;
+    int udp;                       /* 0 when only --tcp was given */
     tcp_listener_spec tcpspec[PROXY_MAX_TCP];
     char tcpnames[PROXY_MAX_TCP][PROXY_NAME_MAX];
     proxy_tcp_rule tcprules[PROXY_MAX_TCP];
@@ -213,7 +214,7 @@ static int write_ready(proxy_main *m, const char *path, const char *bind_addr,
     buf b;
     buf_init(&b);
     char a[INET_ADDRSTRLEN];
-    for (int i = 0; i < m->eng->nnodes; i++)
+    for (int i = 0; m->udp && i < m->eng->nnodes; i++)
         buf_printf(&b, "udp %s %s:%u\n", m->eng->nodes[i].name, bind_addr, relay_port(m->rl, i));
     inet_ntop(AF_INET, &ctl_addr->sin_addr, a, sizeof a);
     buf_printf(&b, "control %s:%d\n", a, resp_server_port(m->srv));
@@ -339,6 +340,7 @@ int main(int argc, char **argv)
             seed = (uint64_t)getpid();
         seed &= INT64_MAX;
     }
+    m.udp = nnodes > 0;
     if (nnodes == 0) {   /* TCP only: the engine still needs one placeholder node */
         nodes[0] = (proxy_node){"none", 0};
         parse_hostport("127.0.0.1:0", &addrs[0]);

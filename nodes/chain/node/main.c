@@ -8,15 +8,6 @@
 
 #include "cn.h"
 
-static loop *main_loop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    if (main_loop)
-        loop_stop_async(main_loop);
-}
-
 int main(int argc, char **argv)
 {
     static cn_config cfg;
@@ -32,19 +23,15 @@ int main(int argc, char **argv)
     snprintf(name, sizeof name, "chain-node %s n%u", cfg.role == CN_ROLE_CTRL ? "ctrl" : "data", cfg.id);
     log_init(name, cfg.log_level);
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     cn n;
     memset(&n, 0, sizeof n);
     n.cfg = &cfg;
     n.fd = -1;
-    main_loop = n.l = loop_new();
+    n.l = loop_new();
+    if (n.l)
+        loop_stop_on_signals(n.l);   /* SIGINT/SIGTERM: clean shutdown */
     int status = 0;
     if (!n.l) {
         fprintf(stderr, "chain-node: cannot create the event loop\n");
@@ -80,6 +67,5 @@ int main(int argc, char **argv)
     if (n.tr)
         trace_close(n.tr);
     loop_free(n.l);
-    main_loop = NULL;
     return status;
 }

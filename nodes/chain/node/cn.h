@@ -18,6 +18,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "common/buf.h"
 #include "common/resp_server.h"
 #include "common/trace.h"
 #include "common/wire.h"
@@ -66,6 +67,16 @@ typedef struct cn_config {
 int cn_config_parse(cn_config *c, int argc, char **argv, char *err, size_t errlen);
 void cn_config_usage(FILE *out);
 
+/* Received datagrams dropped, by reason (RIFT.STATUS "rejected"; trace
+ * "reject" events name the same reasons). */
+typedef struct cn_rejects {
+    uint64_t bad_tag;             /* HMAC tag present but wrong */
+    uint64_t missing_tag;         /* a key is configured, the datagram has no tag */
+    uint64_t malformed;           /* bad header, length, vclock or body for its type */
+    uint64_t wrong_cluster;       /* another cluster's datagram */
+    uint64_t misdirected;         /* not addressed to us, or from id 0 / out of range */
+} cn_rejects;
+
 /* A client request waiting for the chain core's reply. */
 typedef struct cn_pending {
     uint64_t rid;                 /* 0: free */
@@ -87,6 +98,7 @@ typedef struct cn {
     trace *tr;
     uint64_t timer_tick, timer_hb;
     uint64_t sent, received, dropped;
+    cn_rejects rej;               /* why received datagrams were dropped (also in dropped) */
     /* data role */
     chain_node *chain;
     resp_server *srv;
@@ -114,6 +126,14 @@ void cn_net_drain(cn *n, cn_recv_fn fn);
 /* Remember where id is (from a CONFIG or a heartbeat); ignores bad text. */
 void cn_peer_learn(cn *n, uint16_t id, const char *udp, const char *client);
 void cn_trace(cn *n, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The trace's start event (system, role, id, auth, byzantine if any). */
+void cn_trace_start(cn *n);
+/* "update", "ack", "heartbeat", "vote", ... or "unknown": any type this binary sends. */
+const char *cn_msg_type_name(uint8_t type);
+/* 0 if body decodes as a message of this type, else -1. */
+int cn_msg_check(uint8_t type, uint16_t src, uint16_t dst, const uint8_t *body, size_t len);
+/* RIFT.STATUS's "rejected" object. */
+void cn_rejects_json(const cn *n, buf *b);
 /* This node's clock (ns), which RIFT.CLOCK may skew and drift. */
 uint64_t cn_now(const cn *n);
 /* RIFT.CLOCK offset_ms drift_ppm (both roles). */

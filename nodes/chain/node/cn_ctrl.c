@@ -78,7 +78,11 @@ static void on_command(resp_conn *c, resp_command *cmd, void *arg)
             trace_json_str(&b, s->m[i].client, strlen(s->m[i].client));
             buf_puts(&b, "}");
         }
-        buf_printf(&b, "],\"removals\":%" PRIu64 "}", ctrl_removals(n->ctrl));
+        buf_printf(&b, "],\"removals\":%" PRIu64 ",\"sent\":%" PRIu64 ",\"received\":%" PRIu64
+                   ",\"dropped\":%" PRIu64 ",\"rejected\":", ctrl_removals(n->ctrl), n->sent,
+                   n->received, n->dropped);
+        cn_rejects_json(n, &b);
+        buf_puts(&b, "}");
         resp_put_bulk(out, buf_ptr(&b), buf_size(&b));
         buf_free(&b);
     } else if (cmd->argc >= 1 && !strcasecmp(cmd->argv[0], "RIFT.CLOCK")) {

@@ -312,14 +312,16 @@ static void status_json(cn *n, buf *b)
         buf_printf(b, "%s%u", i ? "," : "", cfg->members[i]);
     buf_printf(b, "],\"head\":%u,\"tail\":%u,\"pred\":%u,\"succ\":%u,\"last_seq\":%" PRIu64
                ",\"commit_seq\":%" PRIu64 ",\"synced\":%s,\"caught_up\":%s,\"lease\":%s"
-               ",\"rejected\":%" PRIu64 ",\"resent\":%" PRIu64 ",\"sent\":%" PRIu64
+               ",\"epoch_rejected\":%" PRIu64 ",\"resent\":%" PRIu64 ",\"sent\":%" PRIu64
                ",\"received\":%" PRIu64 ",\"dropped\":%" PRIu64 ",\"restored_seq\":%" PRIu64
-               ",\"snap_installs\":%" PRIu64 ",\"disk_seq\":%" PRIu64 "}",
+               ",\"snap_installs\":%" PRIu64 ",\"disk_seq\":%" PRIu64 ",\"rejected\":",
                st.head, st.tail, st.pred, st.succ, st.last_seq, st.commit_seq,
                st.synced ? "true" : "false", st.caught_up ? "true" : "false",
                cn_now(n) < n->lease_until ? "true" : "false", st.rejected, st.resent,
                n->sent, n->received, n->dropped, n->restored_seq, n->snap_installs,
                n->disk ? chain_disk_last(n->disk) : 0);
+    cn_rejects_json(n, b);
+    buf_puts(b, "}");
 }
 
 static int is(const resp_command *cmd, const char *name, int argc)

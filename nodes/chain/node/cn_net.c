@@ -2,6 +2,7 @@
  * A datagram is the DESIGN wire header || vclock || protocol body || tag?,
  * the same layout raft-node uses, so traces order causally across nodes. */
 #define _GNU_SOURCE
+#include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,6 +14,9 @@
 #include "common/net.h"
 #include "common/parse.h"
 #include "common/resp.h"
+
+static void trace_stamp(cn *n, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 int cn_net_open(cn *n, char *err, size_t errlen)
 {
@@ -26,7 +30,13 @@ int cn_net_open(cn *n, char *err, size_t errlen)
     n->fd = net_udp_bind(n->cfg->listen, nerr, sizeof nerr);
     if (n->fd < 0)
         return errf(err, errlen, "--listen %s: %s", n->cfg->listen, nerr);
-    vclock_init(&n->vc, CN_MAX_ID);
+    /* The vector clock covers the ids we know of (traces stay small); a
+     * joiner with a higher id grows it through the merge on receive. */
+    uint16_t max = n->cfg->id;
+    for (uint16_t i = 1; i <= CN_MAX_ID; i++)
+        if (n->cfg->peers[i].has_udp && i > max)
+            max = i;
+    vclock_init(&n->vc, max);
     return 0;
 }
 
@@ -44,6 +54,8 @@ void cn_net_send(cn *n, uint16_t to, uint8_t type, const void *body, size_t len)
         n->dropped++;
         return;
     }
+    /* A send is an event of its own: the clocks it carries are ticked. */
+    vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
     int vl = vclock_encode(&n->vc, payload, sizeof payload);
     if (vl < 0 || len > WIRE_MAX_BODY - (size_t)vl) {
         n->dropped++;
@@ -56,10 +68,47 @@ void cn_net_send(cn *n, uint16_t to, uint8_t type, const void *body, size_t len)
     int dl = wire_encode(dgram, sizeof dgram, &h, payload, (size_t)vl + len,
                          n->has_key ? &n->key : NULL);
     const struct sockaddr_in *a = &n->cfg->peers[to].udp;
-    if (dl < 0 || sendto(n->fd, dgram, (size_t)dl, 0, (const struct sockaddr *)a, sizeof *a) < 0)
+    if (dl < 0 || sendto(n->fd, dgram, (size_t)dl, 0, (const struct sockaddr *)a, sizeof *a) < 0) {
         n->dropped++;
+        return;
+    }
+    n->sent++;
+    trace_stamp(n, "send", "\"to\":\"n%u\",\"type\":\"%s\",\"seq\":%" PRIu64, to,
+                cn_msg_type_name(type), h.seq);
+}
+
+/* Count a dropped datagram by reason and trace it. src 0: unknown sender. */
+static void reject(cn *n, uint16_t src, int wire_rc)
+{
+    const char *reason;
+    n->dropped++;
+    if (wire_rc == WIRE_EBADTAG) {
+        n->rej.bad_tag++;
+        reason = "bad-tag";
+    } else if (wire_rc == WIRE_ENOTAG) {
+        n->rej.missing_tag++;
+        reason = "missing-tag";
+    } else if (wire_rc == WIRE_ECLUSTER) {
+        n->rej.wrong_cluster++;
+        reason = "wrong-cluster";
+    } else if (wire_rc == WIRE_OK) {  /* the wire format was fine; the addressing was not */
+        n->rej.misdirected++;
+        reason = "misdirected";
+    } else {
+        n->rej.malformed++;
+        reason = "malformed";
+    }
+    if (src)
+        cn_trace(n, "reject", "\"from\":\"n%u\",\"reason\":\"%s\"", src, reason);
     else
-        n->sent++;
+        cn_trace(n, "reject", "\"from\":\"unknown\",\"reason\":\"%s\"", reason);
+}
+
+void cn_rejects_json(const cn *n, buf *b)
+{
+    buf_printf(b, "{\"bad_tag\":%" PRIu64 ",\"missing_tag\":%" PRIu64 ",\"malformed\":%" PRIu64
+               ",\"wrong_cluster\":%" PRIu64 ",\"misdirected\":%" PRIu64 "}", n->rej.bad_tag,
+               n->rej.missing_tag, n->rej.malformed, n->rej.wrong_cluster, n->rej.misdirected);
 }
 
 void cn_net_drain(cn *n, cn_recv_fn fn)
@@ -74,17 +123,29 @@ void cn_net_drain(cn *n, cn_recv_fn fn)
         wire_header h;
         const uint8_t *body;
         vclock vc;
+        memset(&h, 0, sizeof h);
         int rc = wire_decode(dgram, (size_t)got, &h, &body, n->has_key ? &n->key : NULL,
                              n->cfg->cluster);
-        int vl = rc == WIRE_OK ? vclock_decode(&vc, body, h.body_len) : -1;
-        if (vl < 0 || h.dst != n->cfg->id || h.src == 0 || h.src > CN_MAX_ID) {
-            n->dropped++;
+        if (rc != WIRE_OK) {
+            /* The claimed sender, when at least the header reads. */
+            if (wire_peek(dgram, (size_t)got, &h) != WIRE_OK)
+                h.src = 0;
+            reject(n, h.src, rc);
+            continue;
+        }
+        if (h.dst != n->cfg->id || h.src == 0 || h.src > CN_MAX_ID || h.src == n->cfg->id) {
+            reject(n, h.src, WIRE_OK);
+            continue;
+        }
+        int vl = vclock_decode(&vc, body, h.body_len);
+        if (vl < 0 || cn_msg_check(h.type, h.src, h.dst, body + vl, h.body_len - (size_t)vl) < 0) {
+            reject(n, h.src, WIRE_ELENGTH);
             continue;
         }
         n->received++;
         /* A node we have no address for (a joiner) is answered where its
          * datagram came from: its own port, or its faultproxy port. */
-        if (!n->cfg->peers[h.src].has_udp && h.src != n->cfg->id && flen == sizeof from) {
+        if (!n->cfg->peers[h.src].has_udp && flen == sizeof from) {
             char a[CN_ADDR_LEN];
             net_format_addr(&from, a, sizeof a);
             cn_peer_learn(n, h.src, a, NULL);
@@ -92,6 +153,8 @@ void cn_net_drain(cn *n, cn_recv_fn fn)
         lamport_recv(&n->lc, h.lamport);
         vclock_merge(&n->vc, &vc);
         vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
+        trace_stamp(n, "recv", "\"from\":\"n%u\",\"type\":\"%s\",\"seq\":%" PRIu64, h.src,
+                    cn_msg_type_name(h.type), h.seq);
         fn(n, &h, body + vl, h.body_len - (size_t)vl);
     }
 }
@@ -114,20 +177,45 @@ void cn_peer_learn(cn *n, uint16_t id, const char *udp, const char *client)
         strcpy(p->client, client);
 }
 
-void cn_trace(cn *n, const char *kind, const char *fmt, ...)
+/* Write one event: with tick, a local event of its own (both clocks
+ * ticked first); without, stamped with the clocks as they are (a send or
+ * receive, which moved them already). */
+static void trace_vemit(cn *n, int tick, const char *kind, const char *fmt, va_list ap)
 {
     if (!n->tr || !trace_enabled(n->tr))
         return;
-    lamport_tick(&n->lc);
-    vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
+    if (tick) {
+        lamport_tick(&n->lc);
+        vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
+    }
     char fields[1024];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(fields, sizeof fields, fmt, ap);
-    va_end(ap);
     /* "event" repeats the kind: the runner's invariant checker reads it
      * (raft-node writes it the same way). */
     trace_event(n->tr, kind, "\"event\":\"%s\",%s", kind, fields);
+}
+
+void cn_trace(cn *n, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    trace_vemit(n, 1, kind, fmt, ap);
+    va_end(ap);
+}
+
+static void trace_stamp(cn *n, const char *kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    trace_vemit(n, 0, kind, fmt, ap);
+    va_end(ap);
+}
+
+void cn_trace_start(cn *n)
+{
+    cn_trace(n, "start", "\"system\":\"chain\",\"role\":\"%s\",\"id\":%u,\"auth\":\"%s\"",
+             n->cfg->role == CN_ROLE_CTRL ? "ctrl" : "data", n->cfg->id,
+             n->cfg->key_file[0] ? "hmac" : "none");
 }
 
 uint64_t cn_now(const cn *n)

@@ -49,6 +49,7 @@ int main(int argc, char **argv)
         }
         trace_set_clocks(n.tr, &n.lc, &n.vc);
         trace_attach(n.tr, n.l);
+        cn_trace_start(&n);
     }
     rc = cfg.role == CN_ROLE_CTRL ? cn_ctrl_start(&n, err, sizeof err) : cn_data_start(&n, err, sizeof err);
     if (rc < 0) {

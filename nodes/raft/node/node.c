@@ -232,8 +232,10 @@ static void send_msgs(node *n, const raft_msg *msgs, size_t count)
             continue;
         }
         vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
-        node_net_send(&n->net, msgs[i].to, msgs[i].type, lamport_send(&n->lc), &n->vc, body,
-                      (size_t)len);
+        uint64_t seq;
+        if (node_net_send(&n->net, msgs[i].to, msgs[i].type, lamport_send(&n->lc), &n->vc, body,
+                          (size_t)len, &seq) == 0)
+            node_trace_send(&n->trace, msgs[i].to, msgs[i].type, seq, msgs[i].term);
     }
 }
 
@@ -421,17 +423,25 @@ static void on_udp(loop *l, int fd, unsigned events, void *arg)
         int rc = node_net_recv(&n->net, dgram, sizeof dgram, &d);
         if (rc < 0)
             break;
-        if (rc == 0)
-            continue;
         raft_msg m;
-        if (raft_msg_decode(d.h.type, d.h.src, d.h.dst, d.body, d.len, &m) != RAFT_OK) {
-            n->net.stats.malformed++;
+        if (rc == 1 && raft_msg_decode(d.h.type, d.h.src, d.h.dst, d.body, d.len, &m) != RAFT_OK) {
             raft_msg_free(&m);
+            node_net_malformed(&n->net, &d);
+            rc = 0;
+        }
+        if (rc == 0) {
+            node_trace_reject(&n->trace, d.h.src, node_reject_name(d.reject));
             continue;
         }
         lamport_recv(&n->lc, d.h.lamport);
         vclock_merge(&n->vc, &d.vc);
         vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
+        node_trace_recv(&n->trace, m.from, m.type, d.h.seq, m.term);
+        /* The ack the leader is about to count (the core ignores stale
+         * terms and non-leaders the same way). */
+        if (m.type == RAFT_MSG_APPEND_RESP && m.u.append_resp.success &&
+            raft_role(n->r) == RAFT_LEADER && m.term == raft_current_term(n->r))
+            node_trace_ack(&n->trace, m.from, m.term, m.u.append_resp.match_index);
         raft_recv(n->r, &m);
         raft_msg_free(&m);
     }
@@ -529,6 +539,7 @@ int node_start(node *n, const node_config *cfg, loop *l)
         trace_set_epoch(n->trace.t, n->start_ns);
         trace_set_clocks(n->trace.t, &n->lc, &n->vc);
         trace_attach(n->trace.t, l);
+        node_trace_start(&n->trace, NULL, n->net.has_key);
     }
     uint64_t period = cfg->heartbeat_ns / 5;
     if (period < 1000000)

@@ -19,11 +19,24 @@
 
 typedef struct node_net_stats {
     uint64_t sent, send_errors, received;
-    uint64_t auth_failures;       /* missing or bad HMAC tag */
+    uint64_t bad_tag;             /* HMAC tag present but wrong */
+    uint64_t missing_tag;         /* a key is configured, the datagram has no tag */
     uint64_t malformed;           /* bad header, length, vclock or Raft body */
     uint64_t other_cluster;       /* right format, wrong cluster id */
     uint64_t misdirected;         /* dst is not us, or src unknown */
 } node_net_stats;
+
+/* Why a datagram was dropped (trace "reject" events use these names). */
+enum node_reject {
+    NODE_REJECT_NONE = 0,
+    NODE_REJECT_BAD_TAG,
+    NODE_REJECT_MISSING_TAG,
+    NODE_REJECT_MALFORMED,
+    NODE_REJECT_WRONG_CLUSTER,
+    NODE_REJECT_MISDIRECTED,
+};
+/* "bad-tag", "missing-tag", "malformed", "wrong-cluster", "misdirected". */
+const char *node_reject_name(int reason);
 
 typedef struct node_net {
     int fd;
@@ -42,13 +55,15 @@ int node_net_open(node_net *n, const node_config *cfg, char *err, size_t errlen)
 void node_net_close(node_net *n);
 
 /* Send one message body of Raft type `type` to peer dst, stamped with the
- * Lamport time and our vector clock. Best effort (UDP); failures counted. */
-void node_net_send(node_net *n, uint16_t dst, uint8_t type, uint64_t lamport,
-                   const vclock *vc, const void *body, size_t len);
+ * Lamport time and our vector clock. Best effort (UDP); failures counted.
+ * Returns 0 when the datagram left with header seq *seq, else -1. */
+int node_net_send(node_net *n, uint16_t dst, uint8_t type, uint64_t lamport,
+                  const vclock *vc, const void *body, size_t len, uint64_t *seq);
 
 /* A received, verified datagram. */
 typedef struct node_datagram {
-    wire_header h;
+    wire_header h;           /* on a reject: as far as it could be read (src 0: unknown) */
+    int reject;              /* enum node_reject: why it was dropped (0: valid) */
     vclock vc;
     const uint8_t *body;     /* the Raft message, inside the caller's buffer */
     size_t len;
@@ -57,8 +72,11 @@ typedef struct node_datagram {
 /* Receive one datagram into buf. Returns 1 with *d filled for a valid one,
  * 0 for a datagram that was dropped (counted), -1 when nothing is waiting. */
 int node_net_recv(node_net *n, uint8_t *buf, size_t cap, node_datagram *d);
+/* The body of a valid datagram did not decode: count it as malformed. */
+void node_net_malformed(node_net *n, node_datagram *d);
 
-/* Verify a datagram already in memory (used by node_net_recv and tests). */
+/* Verify a datagram already in memory (used by node_net_recv and tests).
+ * A dropped datagram is counted and d->reject says why. */
 int node_net_check(node_net *n, const uint8_t *buf, size_t len, node_datagram *d);
 
 #endif

@@ -5,14 +5,19 @@
  *   {"time":..,"node":"n1","kind":"commit","lamport":42,"vc":{"n1":9,"n2":4,"n3":0},
  *    "index":17,"term":3,"hash":"9f86d081884c7d65"}
  *
- * Kinds: role (role, term, leader), vote (granted to "for" in term), append
+ * Kinds (docs/raft-node.md has the full contract): start (system, id,
+ * auth, byzantine), send / recv (one per protocol datagram: to/from, type,
+ * seq, term), reject (from, reason), ack (leader: from, term, match), byz
+ * (what a --byzantine node did instead), role (role, term, leader), vote
+ * (granted to "for" in term), append
  * (entries first..last written to our log, term of the last), commit
  * (commit index advanced: index, term, hash of that entry), apply (one per
  * applied entry: index, term, type, hash), snapshot (installed: index,
  * term). `hash` is the FNV-1a 64 of the entry's type byte and payload, so a
  * checker can verify that no two nodes apply different entries at one
- * index. Every event is a local event for both clocks (ticked before it is
- * written). Tracing can be switched off and on at run time (RIFT.TRACE). */
+ * index. Every event except send and recv is a local event for both
+ * clocks (ticked before it is written); send and recv carry the clocks of
+ * the datagram (sent with / merged from). Tracing can be switched off and on at run time (RIFT.TRACE). */
 #ifndef RIFTLAB_NODE_TRACE_H
 #define RIFTLAB_NODE_TRACE_H
 
@@ -39,5 +44,19 @@ void node_trace_append(node_trace *t, raft_index first, raft_index last, raft_te
 void node_trace_commit(node_trace *t, raft_index index, raft_term term, uint64_t hash);
 void node_trace_apply(node_trace *t, const raft_entry *e);
 void node_trace_snapshot(node_trace *t, raft_index index, raft_term term);
+/* start: system, id, auth, byzantine (NULL: honest, the field is absent). */
+void node_trace_start(node_trace *t, const char *byzantine, int auth);
+/* A datagram that left (to, type name, its header seq, the message's term).
+ * Not a local event: stamped with the clocks the datagram carries. */
+void node_trace_send(node_trace *t, raft_id to, uint8_t type, uint64_t seq, raft_term term);
+/* A datagram that verified and decoded, stamped after the clock merge. */
+void node_trace_recv(node_trace *t, raft_id from, uint8_t type, uint64_t seq, raft_term term);
+/* A dropped datagram; from 0: the sender could not be read. */
+void node_trace_reject(node_trace *t, raft_id from, const char *reason);
+/* Leader: a successful append response from `from` (its term, match index). */
+void node_trace_ack(node_trace *t, raft_id from, raft_term term, raft_index match);
+/* What a --byzantine layer did instead of the honest thing (see node_byz.h). */
+void node_trace_byz(node_trace *t, const char *mode, const char *what, raft_id peer, raft_term term,
+                    raft_index index);
 
 #endif

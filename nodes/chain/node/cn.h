@@ -6,6 +6,8 @@
  *                sender's vector clock, then the protocol body
  *   cn_data.c    the data role: the chain core on the event loop, RESP clients
  *   cn_ctrl.c    the control role: the control plane core on the event loop
+ *   cn_msg.c     message type names, body checks before the cores see them
+ *   cn_byz.c     --byzantine: the layer that rewrites what the data role sends
  *   main.c       start, signals, shutdown */
 #ifndef RIFTLAB_CN_H
 #define RIFTLAB_CN_H
@@ -15,6 +17,7 @@
 #include <stdio.h>
 
 #include "chain.h"
+#include "cn_byz.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/loop.h"
@@ -62,6 +65,7 @@ typedef struct cn_config {
     int fsync_always;             /* --fsync always (1) | never (0) */
     uint32_t log_retain;          /* --log-retain (0: the core's default) */
     enum log_level log_level;
+    int byzantine;                /* enum cn_byz_mode (cn_byz.h); 0 honest */
 } cn_config;
 
 int cn_config_parse(cn_config *c, int argc, char **argv, char *err, size_t errlen);
@@ -112,11 +116,15 @@ typedef struct cn {
     uint64_t restored_seq;        /* committed seq recovered from --dir at start */
     uint64_t snap_installs;       /* state copies received (full snapshots) */
     int fatal;                    /* the disk failed: stopped without acknowledging (exit 255) */
+    cn_byz byz;                   /* --byzantine: rewrites outgoing UPDATEs (cn_byz.h) */
+    buf byz_out;                  /* a rewritten body */
     /* ctrl role */
     ctrl_node *ctrl;
 } cn;
 
 /* cn_net.c */
+/* Lamport and vector clocks at zero (before the first trace event). */
+void cn_clocks_init(cn *n);
 int cn_net_open(cn *n, char *err, size_t errlen);
 void cn_net_close(cn *n);
 void cn_net_send(cn *n, uint16_t to, uint8_t type, const void *body, size_t len);

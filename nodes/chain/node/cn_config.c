@@ -46,6 +46,9 @@ void cn_config_usage(FILE *out)
 "  --bug NAME               deliberate defect (repeatable): tail-early-ack,\n"
 "                           skip-resend, craq-dirty-read\n"
 "  --log-level L            debug|info|warn|error|off (default info)\n"
+"  --byzantine MODE         data: act as a Byzantine node (testing only; see\n"
+"                           docs/chain.md): reorder-forward (forward updates\n"
+"                           downstream with consecutive pairs swapped)\n"
 "  -h, --help               this text\n", out);
 }
 
@@ -134,7 +137,7 @@ static int set_path(char *dst, size_t cap, const char *flag, const char *v, char
 
 enum { O_ROLE = 256, O_ID, O_LISTEN, O_ADVERTISE, O_CLIENT, O_PEER, O_PEER_CLIENT, O_CTRL, O_DATA,
        O_JOIN, O_CLUSTER, O_KEY, O_TRACE, O_TICK, O_HB, O_DETECT, O_ELECTION, O_TIMEOUT, O_BUG,
-       O_LOGLEVEL, O_DIR, O_FSYNC, O_RETAIN };
+       O_LOGLEVEL, O_DIR, O_FSYNC, O_RETAIN, O_BYZANTINE };
 
 static const struct option cn_options[] = {
     {"role", required_argument, NULL, O_ROLE},
@@ -160,6 +163,7 @@ static const struct option cn_options[] = {
     {"dir", required_argument, NULL, O_DIR},
     {"fsync", required_argument, NULL, O_FSYNC},
     {"log-retain", required_argument, NULL, O_RETAIN},
+    {"byzantine", required_argument, NULL, O_BYZANTINE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -215,6 +219,11 @@ static int option(cn_config *c, int opt, const char *v, char *err, size_t errlen
         if (parse_int64(v, 1, 1 << 24, &n, perr, sizeof perr) < 0)
             return errf(err, errlen, "--log-retain: %s", perr);
         c->log_retain = (uint32_t)n;
+        return 0;
+    case O_BYZANTINE:
+        c->byzantine = cn_byz_parse(v);
+        if (c->byzantine < 0)
+            return errf(err, errlen, "--byzantine: unknown mode '%s' (%s)", v, CN_BYZ_MODES);
         return 0;
     case O_LOGLEVEL:
         if (log_level_parse(v, &c->log_level) < 0)
@@ -275,6 +284,8 @@ int cn_config_parse(cn_config *c, int argc, char **argv, char *err, size_t errle
     if ((c->role == CN_ROLE_CTRL) != self_ctrl)
         return errf(err, errlen, "--id %u %s in --ctrl", c->id,
                     self_ctrl ? "is listed but --role is data" : "must be listed for --role ctrl");
+    if (c->byzantine && c->role != CN_ROLE_DATA)
+        return errf(err, errlen, "--byzantine %s needs --role data", cn_byz_name(c->byzantine));
     if (c->client[0])
         strcpy(c->peers[c->id].client, c->client);
     return 0;

@@ -113,6 +113,21 @@ static int persist(cn *n, const chain_action *acts, size_t na)
     return -1;
 }
 
+/* --byzantine reorder-forward: send the rewritten UPDATE instead, and say
+ * in the trace which seqs went out swapped (first time only). */
+static void byz_send_update(cn *n, const chain_action *a)
+{
+    uint64_t first_swap;
+    if (!cn_byz_update(&n->byz, a->body, a->len, mono_now_ns(), &n->byz_out, &first_swap)) {
+        cn_net_send(n, a->to, a->type, a->body, a->len);
+        return;
+    }
+    if (first_swap)
+        cn_trace(n, "byz", "\"mode\":\"reorder-forward\",\"action\":\"swap\",\"peer\":\"n%u\""
+                 ",\"seq\":%" PRIu64, a->to, first_swap);
+    cn_net_send(n, a->to, a->type, buf_ptr(&n->byz_out), buf_size(&n->byz_out));
+}
+
 /* Carry out what the core asked for. ACKs are cumulative (received up to,
  * committed up to), so of several ACKs to one node in a batch only the
  * last is sent: a burst of datagrams costs one ACK, not one each. */
@@ -138,7 +153,10 @@ static void process(cn *n)
         case CHAIN_ACT_SEND:
             if (a->type == CHAIN_MSG_ACK && a->to <= CN_MAX_ID && last_ack[a->to] != i)
                 break;
-            cn_net_send(n, a->to, a->type, a->body, a->len);
+            if (a->type == CHAIN_MSG_UPDATE && n->byz.mode)
+                byz_send_update(n, a);
+            else
+                cn_net_send(n, a->to, a->type, a->body, a->len);
             break;
         case CHAIN_ACT_REPLY:
             on_reply(n, a);
@@ -321,6 +339,9 @@ static void status_json(cn *n, buf *b)
                n->sent, n->received, n->dropped, n->restored_seq, n->snap_installs,
                n->disk ? chain_disk_last(n->disk) : 0);
     cn_rejects_json(n, b);
+    if (n->byz.mode)
+        buf_printf(b, ",\"byzantine\":\"%s\",\"byzantine_swapped\":%" PRIu64 ",\"byzantine_held\":%" PRIu64,
+                   cn_byz_name(n->byz.mode), n->byz.swapped, n->byz.held);
     buf_puts(b, "}");
 }
 
@@ -479,6 +500,8 @@ int cn_data_start(cn *n, char *err, size_t errlen)
     chain_options o = { .id = cfg->id, .bugs = cfg->bugs, .rto_ticks = 3, .joining = cfg->join,
                         .commit_data = cfg->dir[0] != 0, .log_retain = cfg->log_retain };
     n->chain = chain_new(&o);
+    cn_byz_init(&n->byz, cfg->byzantine);
+    buf_init(&n->byz_out);
     n->pending = calloc(CN_PENDING, sizeof *n->pending);
     if (!n->chain || !n->pending)
         return errf(err, errlen, "out of memory");
@@ -525,6 +548,8 @@ void cn_data_stop(cn *n)
     cn_net_close(n);
     chain_free(n->chain);
     n->chain = NULL;
+    cn_byz_free(&n->byz);
+    buf_free(&n->byz_out);
     chain_disk_close(n->disk);
     n->disk = NULL;
     free(n->pending);

@@ -30,6 +30,11 @@ int cn_net_open(cn *n, char *err, size_t errlen)
     n->fd = net_udp_bind(n->cfg->listen, nerr, sizeof nerr);
     if (n->fd < 0)
         return errf(err, errlen, "--listen %s: %s", n->cfg->listen, nerr);
+    return 0;
+}
+
+void cn_clocks_init(cn *n)
+{
     /* The vector clock covers the ids we know of (traces stay small); a
      * joiner with a higher id grows it through the merge on receive. */
     uint16_t max = n->cfg->id;
@@ -37,7 +42,6 @@ int cn_net_open(cn *n, char *err, size_t errlen)
         if (n->cfg->peers[i].has_udp && i > max)
             max = i;
     vclock_init(&n->vc, max);
-    return 0;
 }
 
 void cn_net_close(cn *n)
@@ -213,9 +217,14 @@ static void trace_stamp(cn *n, const char *kind, const char *fmt, ...)
 
 void cn_trace_start(cn *n)
 {
-    cn_trace(n, "start", "\"system\":\"chain\",\"role\":\"%s\",\"id\":%u,\"auth\":\"%s\"",
-             n->cfg->role == CN_ROLE_CTRL ? "ctrl" : "data", n->cfg->id,
-             n->cfg->key_file[0] ? "hmac" : "none");
+    const char *role = n->cfg->role == CN_ROLE_CTRL ? "ctrl" : "data";
+    const char *auth = n->cfg->key_file[0] ? "hmac" : "none";
+    if (n->cfg->byzantine)
+        cn_trace(n, "start", "\"system\":\"chain\",\"role\":\"%s\",\"id\":%u,\"auth\":\"%s\""
+                 ",\"byzantine\":\"%s\"", role, n->cfg->id, auth, cn_byz_name(n->cfg->byzantine));
+    else
+        cn_trace(n, "start", "\"system\":\"chain\",\"role\":\"%s\",\"id\":%u,\"auth\":\"%s\"",
+                 role, n->cfg->id, auth);
 }
 
 uint64_t cn_now(const cn *n)

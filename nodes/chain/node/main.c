@@ -38,6 +38,7 @@ int main(int argc, char **argv)
         return 255;
     }
     node_clock_init(&n.clock, mono_now_ns());
+    cn_clocks_init(&n);
     if (cfg.trace_file[0]) {
         char tname[16];
         snprintf(tname, sizeof tname, "n%u", cfg.id);

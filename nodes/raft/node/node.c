@@ -222,20 +222,32 @@ static void requests_expire(node *n, uint64_t now)
 
 /* ---- the ready/done cycle --------------------------------------------------- */
 
-static void send_msgs(node *n, const raft_msg *msgs, size_t count)
+/* Encode and send one message; trace it as it left (the clocks it carries). */
+static void send_one(node *n, const raft_msg *m)
 {
     static uint8_t body[WIRE_MAX_BODY];
+    int len = raft_msg_encode(m, body, sizeof body);
+    if (len < 0) {
+        LOG_WARN("cannot encode %s for n%u", raft_msg_type_name(m->type), m->to);
+        return;
+    }
+    vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
+    uint64_t seq;
+    if (node_net_send(&n->net, m->to, m->type, lamport_send(&n->lc), &n->vc, body, (size_t)len,
+                      &seq) == 0)
+        node_trace_send(&n->trace, m->to, m->type, seq, m->term);
+}
+
+static void send_msgs(node *n, const raft_msg *msgs, size_t count)
+{
     for (size_t i = 0; i < count; i++) {
-        int len = raft_msg_encode(&msgs[i], body, sizeof body);
-        if (len < 0) {
-            LOG_WARN("cannot encode %s for n%u", raft_msg_type_name(msgs[i].type), msgs[i].to);
+        raft_msg out;
+        if (!node_byz_send(&n->byz, &msgs[i], &out)) /* honest: out is msgs[i] */
             continue;
-        }
-        vclock_tick(&n->vc, (uint16_t)(n->cfg->id - 1));
-        uint64_t seq;
-        if (node_net_send(&n->net, msgs[i].to, msgs[i].type, lamport_send(&n->lc), &n->vc, body,
-                          (size_t)len, &seq) == 0)
-            node_trace_send(&n->trace, msgs[i].to, msgs[i].type, seq, msgs[i].term);
+        if (out.type == RAFT_MSG_APPEND && out.u.append.entries != msgs[i].u.append.entries)
+            node_trace_byz(&n->trace, node_byz_name(n->byz.mode), "equivocate", out.to, out.term,
+                           out.u.append.prev_index + 1);
+        send_one(n, &out);
     }
 }
 
@@ -250,7 +262,10 @@ static void trace_events(node *n, const raft_out *o)
             node_trace_role(&n->trace, raft_role_name((enum raft_role)ev->role), ev->term, ev->peer);
             break;
         case RAFT_EV_VOTE_GRANTED:
-            node_trace_vote(&n->trace, ev->peer, ev->term);
+            /* A double-voter's core answers are dropped (node_byz_send):
+             * the votes it gave are the layer's, traced in on_udp. */
+            if (n->byz.mode != NODE_BYZ_DOUBLE_VOTE)
+                node_trace_vote(&n->trace, ev->peer, ev->term);
             break;
         case RAFT_EV_COMMIT: {
             /* Without the entry there is no hash to compare: say nothing
@@ -410,6 +425,19 @@ static void on_tick(loop *l, uint64_t id, void *arg)
     requests_expire(n, mono_now_ns());
 }
 
+/* Send the answer the Byzantine layer made up for m, and say in the trace
+ * what the node did: a granted vote is a vote, whatever the core thinks. */
+static void byz_reply(node *n, const raft_msg *m)
+{
+    const raft_msg *r = &n->byz.reply;
+    const char *mode = node_byz_name(n->byz.mode);
+    if (r->type == RAFT_MSG_VOTE_RESP)
+        node_trace_vote(&n->trace, r->to, r->term);
+    else if (r->type == RAFT_MSG_APPEND_RESP && m->u.append.n_entries > 0)
+        node_trace_byz(&n->trace, mode, "ack-unstored", r->to, r->term, r->u.append_resp.match_index);
+    send_one(n, r);
+}
+
 static void on_udp(loop *l, int fd, unsigned events, void *arg)
 {
     (void)l;
@@ -442,7 +470,12 @@ static void on_udp(loop *l, int fd, unsigned events, void *arg)
         if (m.type == RAFT_MSG_APPEND_RESP && m.u.append_resp.success &&
             raft_role(n->r) == RAFT_LEADER && m.term == raft_current_term(n->r))
             node_trace_ack(&n->trace, m.from, m.term, m.u.append_resp.match_index);
-        raft_recv(n->r, &m);
+        raft_msg core;
+        unsigned act = node_byz_recv(&n->byz, &m, &core);
+        if (act & NODE_BYZ_REPLY)
+            byz_reply(n, &m);
+        if (act & NODE_BYZ_PASS)
+            raft_recv(n->r, &core);
         raft_msg_free(&m);
     }
 }
@@ -468,6 +501,7 @@ int node_start(node *n, const node_config *cfg, loop *l)
     node_clock_init(&n->clock, n->start_ns);
     vclock_init(&n->vc, cfg->max_id);
     n->kv = kv_new();
+    node_byz_init(&n->byz, cfg->byzantine, cfg->id);
 
     if (make_dir(cfg->data_dir) < 0) {
         LOG_ERROR("--data %s: %s", cfg->data_dir, strerror(errno));
@@ -539,7 +573,7 @@ int node_start(node *n, const node_config *cfg, loop *l)
         trace_set_epoch(n->trace.t, n->start_ns);
         trace_set_clocks(n->trace.t, &n->lc, &n->vc);
         trace_attach(n->trace.t, l);
-        node_trace_start(&n->trace, NULL, n->net.has_key);
+        node_trace_start(&n->trace, node_byz_name(cfg->byzantine), n->net.has_key);
     }
     uint64_t period = cfg->heartbeat_ns / 5;
     if (period < 1000000)
@@ -579,6 +613,7 @@ void node_stop(node *n)
     if (n->r)
         raft_free(n->r);
     kv_free(n->kv);
+    node_byz_free(&n->byz);
     if (n->trace.t)
         trace_close(n->trace.t);
     memset(n, 0, sizeof *n);

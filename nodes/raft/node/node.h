@@ -7,6 +7,7 @@
  *   (RESP connections, pipelining and ordered deferred replies: common/resp_server)
  *   node_net.c   UDP + wire header + HMAC
  *   node_trace.c trace events
+ *   node_byz.c   --byzantine: rewrites messages around the honest core
  *
  * Requests waiting for the core: a write waits for its log entry to apply
  * (node_write, FIFO by log index); a linearizable or lease read waits for
@@ -22,6 +23,7 @@
 #include "nodes/kv/kv.h"
 #include "nodes/raft/raft.h"
 #include "nodes/raft/storage.h"
+#include "node_byz.h"
 #include "node_config.h"
 #include "common/resp_server.h"
 #include "node_net.h"
@@ -78,6 +80,7 @@ typedef struct node {
     uint64_t commands;         /* client commands handled */
     buf scratch;               /* deferred replies are encoded here, then sent */
     node_trace trace;
+    node_byz byz;              /* --byzantine: the layer around the core (node_byz.h) */
     node_clock clock;
     lamport lc;
     vclock vc;

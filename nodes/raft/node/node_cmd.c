@@ -171,6 +171,9 @@ static void put_status_json(node *n, buf *b)
     for (int i = 0; i < n->cfg->nbugs; i++)
         buf_printf(b, "%s\"%s\"", i ? "," : "", raft_bug_name(raft_bug_parse(n->cfg->bugs[i])));
     buf_puts(b, "]");
+    if (n->byz.mode)
+        buf_printf(b, ",\"byzantine\":\"%s\",\"byzantine_actions\":%" PRIu64,
+                   node_byz_name(n->byz.mode), n->byz.actions);
     buf_printf(b,
         ",\"counters\":{\"datagrams_sent\":%" PRIu64 ",\"datagrams_received\":%" PRIu64
         ",\"send_errors\":%" PRIu64 ",\"auth_failures\":%" PRIu64 ",\"malformed\":%" PRIu64

@@ -10,6 +10,7 @@
 #include "common/errf.h"
 #include "common/net.h"
 #include "common/parse.h"
+#include "node_byz.h"
 
 void node_config_usage(FILE *out)
 {
@@ -38,6 +39,11 @@ void node_config_usage(FILE *out)
 "  --log-level L            debug|info|warn|error|off (default info)\n"
 "  --bug NAME               enable a deliberate defect (repeatable): stale-read,\n"
 "                           commit-old-term, no-log-check, forget-vote, ack-before-fsync\n"
+"  --byzantine MODE         act as a Byzantine node (testing only; docs/raft-node.md):\n"
+"                           double-vote (grant every vote request), term-inflation\n"
+"                           (announce term + 1000000), lie-append (acknowledge appends\n"
+"                           without storing them), equivocate (as leader, send other\n"
+"                           values to even-numbered followers)\n"
 "  -h, --help               this text\n", out);
 }
 
@@ -77,7 +83,7 @@ static int set_path(char *dst, size_t cap, const char *flag, const char *v, char
 
 enum { OPT_ID = 256, OPT_LISTEN, OPT_CLIENT, OPT_PEER, OPT_PEER_CLIENT, OPT_CLUSTER, OPT_DATA,
        OPT_KEY, OPT_FSYNC, OPT_TRACE, OPT_ELECTION, OPT_HEARTBEAT, OPT_LOGLEVEL, OPT_BUG,
-       OPT_SNAPSHOT };
+       OPT_SNAPSHOT, OPT_BYZANTINE };
 
 static const struct option node_options[] = {
     {"id", required_argument, NULL, OPT_ID},
@@ -95,6 +101,7 @@ static const struct option node_options[] = {
     {"log-level", required_argument, NULL, OPT_LOGLEVEL},
     {"bug", required_argument, NULL, OPT_BUG},
     {"snapshot-entries", required_argument, NULL, OPT_SNAPSHOT},
+    {"byzantine", required_argument, NULL, OPT_BYZANTINE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -179,6 +186,11 @@ static int node_config_option(node_config *c, int opt, const char *v, int *have,
         if (c->nbugs >= NODE_MAX_BUGS)
             return errf(err, errlen, "--bug: at most %d", NODE_MAX_BUGS);
         c->bugs[c->nbugs++] = v;
+        return 0;
+    case OPT_BYZANTINE:
+        c->byzantine = node_byz_parse(v);
+        if (c->byzantine < 0)
+            return errf(err, errlen, "--byzantine: unknown mode '%s' (%s)", v, NODE_BYZ_MODES);
         return 0;
     }
     return errf(err, errlen, "unknown option");

@@ -44,6 +44,7 @@ typedef struct node_config {
     enum log_level log_level;
     const char *bugs[NODE_MAX_BUGS];
     int nbugs;
+    int byzantine;                   /* enum node_byz_mode (node_byz.h); 0 honest */
 } node_config;
 
 /* Parse argv. Returns 0 (run), 1 (--help was printed), or -1 with a message

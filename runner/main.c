@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "export_shiviz.h"
 
 #ifdef RIFTLAB_HAVE_CHECK_CLI
 #include "checker/check_cli.h"
@@ -29,6 +30,7 @@ static void usage(FILE *f)
             "  validate SCENARIO.yaml ...   check scenarios without running them\n"
             "  check HISTORY [...]    check a history file (riftlab check --help)\n"
             "  report RUNDIR          rebuild report.html, results.json, junit.xml of a run\n"
+            "  export --shiviz RUNDIR [-o FILE]   the run's traces as a ShiViz log\n"
             "  net up|down|ls         network namespaces by hand (riftlab net --help)\n"
             "  clean                  remove everything a crashed run left behind\n"
             "  --help, --version\n"
@@ -65,6 +67,8 @@ int main(int argc, char **argv)
         return cli_validate(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cli_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "export") == 0)
+        return export_main(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0) {
 #ifdef RIFTLAB_HAVE_CHECK_CLI
         return check_main(argc - 1, argv + 1);

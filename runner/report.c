@@ -12,6 +12,7 @@
 
 #include "common/buf.h"
 #include "report_data.h"
+#include "report_spacetime.h"
 #ifdef RIFTLAB_HAVE_CHECKER
 #include "checker/checker.h"
 #endif
@@ -480,6 +481,7 @@ int report_write(const char *dir, const scenario *s, const outcome *o)
     latency(&c);
     throughput(&c);
     roles(&c);
+    report_spacetime(f, dir, o->results, c.win0, c.win1);
 #ifdef RIFTLAB_HAVE_CHECKER
     checker_svg(&c, dir);
 #endif

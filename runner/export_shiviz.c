@@ -81,9 +81,9 @@ static const char *run_label(const char *dir, char *out, size_t cap)
         *last = 0;
         char *prev = strrchr(tmp, '/');
         *last = '/';
-        snprintf(out, cap, "%s", prev ? prev + 1 : tmp);
+        snprintf(out, cap, "%.200s", prev ? prev + 1 : tmp);
     } else {
-        snprintf(out, cap, "%s", last ? last + 1 : tmp);
+        snprintf(out, cap, "%.200s", last ? last + 1 : tmp);
     }
     return out;
 }

@@ -86,6 +86,12 @@ static st_event *new_event(st_trace *st)
     return e;
 }
 
+/* Times from a file: kept within [0, 2^60] so sums of two never overflow. */
+static int64_t clamp_ns(int64_t t)
+{
+    return t < 0 ? 0 : t > (INT64_C(1) << 60) ? INT64_C(1) << 60 : t;
+}
+
 static int blank(const char *p, const char *end)
 {
     for (; p < end; p++)
@@ -108,7 +114,7 @@ int st_add_trace(st_trace *st, const char *name, const char *data, size_t len,
     int lane = st->nlanes++;
     plain_name(st->lanes[lane], sizeof st->lanes[lane], name);
     int inc = 0, any = 0;
-    int64_t last_t = 0, base = nstarts > 0 ? starts[0] : 0, last_run = 0;
+    int64_t last_t = 0, base = clamp_ns(nstarts > 0 ? starts[0] : 0), last_run = 0;
     const char *p = data, *end = data + len;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -122,11 +128,11 @@ int st_add_trace(st_trace *st, const char *name, const char *data, size_t len,
             continue;
         }
         const char *kind = json_string_value(json_object_get(o, "kind"));
-        int64_t t = json_integer_value(json_object_get(o, "time"));
+        int64_t t = clamp_ns(json_integer_value(json_object_get(o, "time")));
         /* A new incarnation: its `start` line, or time going back. */
         if (any && (!strcmp(kind, "start") || t < last_t)) {
             inc++;
-            base = inc < nstarts ? starts[inc] : last_run + 1;
+            base = clamp_ns(inc < nstarts ? starts[inc] : last_run + 1);
         }
         any = 1;
         last_t = t;

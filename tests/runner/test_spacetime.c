@@ -225,7 +225,7 @@ static void test_shiviz_export(void **s)
             continue;
         /* Its send: the latest earlier line of `from` sending to us with that seq. */
         char want[64];
-        snprintf(want, sizeof want, "send to=%s ", x[i].host);
+        snprintf(want, sizeof want, "send to=%.15s ", x[i].host);
         int sj = -1;
         for (int j = 0; j < i; j++) {
             unsigned sseq;

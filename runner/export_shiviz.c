@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,8 +72,9 @@ static void usage(FILE *f)
 /* "runs/<scenario>/<timestamp>": the last two path components. */
 static const char *run_label(const char *dir, char *out, size_t cap)
 {
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", dir);
+    char tmp[PATH_MAX];
+    if (!realpath(dir, tmp))   /* runs/latest names its target */
+        snprintf(tmp, sizeof tmp, "%s", dir);
     size_t n = strlen(tmp);
     while (n > 1 && tmp[n - 1] == '/')
         tmp[--n] = 0;

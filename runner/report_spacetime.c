@@ -89,7 +89,7 @@ static json_t *first_violation(json_t *v, json_t *best)
 void st_focus_of(const st_trace *st, json_t *results, int64_t win0, int64_t win1, st_focus *out)
 {
     memset(out, 0, sizeof *out);
-    out->t0 = out->t1 = -1;
+    out->t0 = out->t1 = out->center = -1;
     json_t *inv = json_object_get(json_object_get(results, "checks"), "invariants");
     json_t *v = first_violation(inv, NULL);
     if (v) {
@@ -105,6 +105,19 @@ void st_focus_of(const st_trace *st, json_t *results, int64_t win0, int64_t win1
         out->t1 = win1 >= win0 ? win1 : win0;
         snprintf(out->why, sizeof out->why, "the history checker's failing window, %.3fs to %.3fs",
                  (double)out->t0 / 1e9, (double)out->t1 / 1e9);
+    } else {
+        /* Nothing failed: the last election is more telling than the
+         * heartbeats at the end. Not highlighted (why says so). */
+        for (size_t n = st->nev; n-- > 0;) {
+            const st_event *e = &st->ev[st->order[n]];
+            if (!strcmp(e->role, "leader")) {
+                out->center = e->t;
+                snprintf(out->why, sizeof out->why, "no broken invariant or failing window: "
+                         "around the last election (%s leader in term %" PRIu64 " at %.3fs)",
+                         st->lanes[e->lane], e->term, (double)e->t / 1e9);
+                break;
+            }
+        }
     }
 }
 
@@ -113,17 +126,18 @@ static void choose_range(sv *v, size_t max)
 {
     const st_trace *st = v->st;
     size_t n = st->nev;
-    if (v->fo->t0 < 0) {
+    if (v->fo->t0 < 0 && v->fo->center < 0) {
         v->p1 = n;
         v->p0 = n > max ? n - max : 0;
         return;
     }
-    size_t pa = st_pos_at(st, v->fo->t0, v->fo->lane_mask), pb = pa;
+    int64_t t0 = v->fo->t0 >= 0 ? v->fo->t0 : v->fo->center;
+    size_t pa = st_pos_at(st, t0, v->fo->lane_mask), pb = pa;
     if (pa >= n)
         pa = pb = n ? n - 1 : 0;
     for (size_t p = pa; p < n; p++) {
         const st_event *e = &st->ev[st->order[p]];
-        if (e->t > v->fo->t1)
+        if (e->t > v->fo->t1)   /* only a highlighted window spans events */
             break;
         if (!v->fo->lane_mask || (v->fo->lane_mask >> e->lane & 1))
             pb = p;
@@ -361,12 +375,9 @@ void st_svg_write(FILE *f, const st_trace *st, const st_focus *focus, size_t max
                "candidate</span> stretches shaded, black bars a (re)start. Events %zu&ndash;%zu "
                "of %zu (%.3fs&ndash;%.3fs); ", v.p0 + 1, v.p1, st->nev, (double)a->t / 1e9,
             (double)b->t / 1e9);
-    if (focus->t0 >= 0) {
+    if (focus->t0 >= 0)
         fprintf(f, "highlighted (red box, rings): ");
-        esc(f, focus->why);
-    } else {
-        fprintf(f, "no broken invariant or failing window: the run's last events");
-    }
+    esc(f, focus->why[0] ? focus->why : "no broken invariant or failing window: the run's last events");
     fprintf(f, ". Hover a dot for the event; <code>riftlab export --shiviz</code> gives the "
                "whole run for ShiViz.%s</p>\n",
             st->torn || st->cut ? " Some trace lines were torn or messages could not be "

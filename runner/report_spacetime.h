@@ -19,6 +19,7 @@
  * events), on the lanes in lane_mask (0: every lane); why says what it is. */
 typedef struct st_focus {
     int64_t t0, t1;
+    int64_t center;      /* t0 < 0: show the events around this run time (< 0: the last ones) */
     uint64_t lane_mask;
     char why[200];
 } st_focus;
@@ -26,7 +27,8 @@ typedef struct st_focus {
 /* The focus of a run: the earliest invariant violation in results (an
  * object with "time_ns" and optionally "nodes" anywhere under
  * checks.invariants), else the history window [win0, win1] (win0 < 0:
- * none), else nothing. */
+ * none), else nothing highlighted but the view centred on the last
+ * leader's election (if any). */
 void st_focus_of(const st_trace *st, json_t *results, int64_t win0, int64_t win1, st_focus *out);
 
 /* The <h2> section with its note and SVG, at most max_events events. */

@@ -30,9 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FILE *f = fopen("/dev/null", "w");
     if (f) {
         shiviz_write(f, &st, "fuzz", 0, INT64_MAX);
-        st_focus fo = {.t0 = 100, .t1 = 3000, .lane_mask = 2};
+        st_focus fo = {.t0 = 100, .t1 = 3000, .lane_mask = 2, .center = -1};
         st_svg_write(f, &st, &fo, 40);
-        fo.t0 = -1;
+        st_focus_of(&st, NULL, -1, -1, &fo);   /* around the last election */
+        st_svg_write(f, &st, &fo, 40);
+        fo.center = -1;                        /* the last events */
         st_svg_write(f, &st, &fo, 40);
         fclose(f);
     }

@@ -307,8 +307,19 @@ static void test_svg(void **s)
     assert_int_equal(fo.t0, 5000);
     assert_int_equal(fo.t1, 6000);
     assert_int_equal(fo.lane_mask, 0);
+    /* Nothing failed: centred on the last election, nothing highlighted. */
     st_focus_of(&st, NULL, -1, -1, &fo);
     assert_true(fo.t0 < 0);
+    assert_int_equal(fo.center, 2000);
+    svg = svg_of(&st, &fo, 3);
+    assert_non_null(strstr(svg, "around the last election (n1 leader in term 2"));
+    assert_non_null(strstr(svg, "n1 role role=leader term=2 @0.000002s"));
+    assert_non_null(strstr(svg, "Events 5&ndash;7 of 19"));
+    assert_int_equal(count(svg, "class='window'"), 0);
+    free(svg);
+    /* No election either: the last events. */
+    fo.center = -1;
+    fo.why[0] = 0;
     svg = svg_of(&st, &fo, 5);
     assert_non_null(strstr(svg, "Events 15&ndash;19 of 19"));
     assert_int_equal(count(svg, "class='window'"), 0);

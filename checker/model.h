@@ -40,6 +40,18 @@ typedef struct model {
      * op (linear.c explains why this is exact; partitions with appends are
      * excluded there). */
     bool info_needs_observer;
+    /* step() looks at op->process (a mutex's holder): ops from different
+     * processes are then never interchangeable. */
+    bool step_uses_process;
+    /* Optional (NULL: no such pruning), for the sequential search's dead-read
+     * pruning (sequential.c). reach: could state s turn into one in which
+     * the ok read r is legal using only ops that extend a state without
+     * resetting it (appends)? It may answer true wrongly (that only prunes
+     * less) but never false wrongly. reset: if op w, when it takes effect,
+     * leaves a state that does not depend on the one before (write, delete,
+     * cas), that state in *after and true; else false (reads, appends). */
+    bool (*reach)(void *ctx, uint64_t s, const hist_op *r);
+    bool (*reset)(void *ctx, const hist_op *w, uint64_t *after);
 } model;
 
 extern const model model_register;

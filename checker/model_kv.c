@@ -36,6 +36,7 @@ typedef struct kv_ctx {
     uint64_t *vnode;         /* per value id: handle of write(v) (0: not yet) */
     uint64_t *map;           /* (key, result) pairs: appends and read checks */
     size_t mmask, mn;
+    uint64_t **vpref;        /* per value id: hashes of its prefixes (made on demand) */
 } kv_ctx;
 
 static void kv_seg(const history *h, uint32_t vid, const char **p, size_t *n)
@@ -52,11 +53,12 @@ static void *kv_ctx_new(const history *h)
     c->vhash = malloc(h->nvals * sizeof *c->vhash);
     c->vpow = malloc(h->nvals * sizeof *c->vpow);
     c->vnode = calloc(h->nvals, sizeof *c->vnode);
+    c->vpref = calloc(h->nvals, sizeof *c->vpref);
     c->capnodes = 1024;
     c->nodes = malloc(c->capnodes * sizeof *c->nodes);
     c->mmask = 4095;
     c->map = calloc((c->mmask + 1) * 2, sizeof *c->map);
-    if (!c || !c->vhash || !c->vpow || !c->vnode || !c->nodes || !c->map)
+    if (!c || !c->vhash || !c->vpow || !c->vnode || !c->vpref || !c->nodes || !c->map)
         abort();
     for (uint32_t v = 1; v < h->nvals; v++) {
         const char *p;
@@ -82,6 +84,9 @@ static void kv_ctx_free(void *ctx)
     free(c->vhash);
     free(c->vpow);
     free(c->vnode);
+    for (uint32_t v = 0; v < c->h->nvals; v++)
+        free(c->vpref[v]);
+    free(c->vpref);
     free(c->nodes);
     free(c->map);
     free(c);
@@ -220,6 +225,52 @@ static bool kv_step(void *ctx, uint64_t s, const hist_op *o, uint64_t *next)
     }
 }
 
+/* Could appends alone turn s into the value the ok read r returned? Appends
+ * only extend a string (null counts as "", another value as its text), so
+ * the read's string must start with s's. Compared by length and prefix hash
+ * only: a collision can only answer true wrongly, which model.h allows. */
+static bool kv_reach(void *ctx, uint64_t s, const hist_op *r)
+{
+    kv_ctx *c = ctx;
+    const hist_value *v = &c->h->vals[r->ret];
+    if (v->kind != HIST_V_STRING)
+        return s == r->ret;
+    if (s == HIST_NULL)
+        return true;
+    uint32_t node = s & KV_STR ? (uint32_t)s : kv_child(c, 1, (uint32_t)s);
+    const kv_node *n = &c->nodes[node];
+    if (n->len > v->slen)
+        return false;
+    if (!c->vpref[r->ret]) {
+        uint64_t *pf = malloc(((size_t)v->slen + 1) * sizeof *pf);
+        if (!pf)
+            abort();
+        pf[0] = 0;
+        for (uint32_t i = 0; i < v->slen; i++)
+            pf[i + 1] = pf[i] * KV_B + (unsigned char)v->str[i] + 1;
+        c->vpref[r->ret] = pf;
+    }
+    return c->vpref[r->ret][n->len] == n->hash;
+}
+
+static bool kv_reset(void *ctx, const hist_op *w, uint64_t *after)
+{
+    kv_ctx *c = ctx;
+    switch (w->f) {
+    case HIST_F_WRITE:
+        *after = kv_value(c, w->arg);
+        return true;
+    case HIST_F_CAS:
+        *after = kv_value(c, w->arg2);
+        return true;
+    case HIST_F_DELETE:
+        *after = HIST_NULL;
+        return true;
+    default:
+        return false;
+    }
+}
+
 static uint64_t kv_hash(void *ctx, uint64_t s)
 {
     kv_ctx *c = ctx;
@@ -259,5 +310,5 @@ static bool kv_accepts(hist_f f)
 
 const model model_kv = {
     "kv", kv_ctx_new, kv_ctx_free, kv_init, kv_step, model_equal_id, kv_hash,
-    kv_describe, model_partition_by_key, kv_accepts, true,
+    kv_describe, model_partition_by_key, kv_accepts, true, false, kv_reach, kv_reset,
 };

@@ -32,6 +32,20 @@ static bool reg_step(void *ctx, uint64_t s, const hist_op *o, uint64_t *next)
     }
 }
 
+/* A register only changes by resets: a read of v is reachable from v alone. */
+static bool reg_reach(void *ctx, uint64_t s, const hist_op *r)
+{
+    (void)ctx;
+    return s == r->ret;
+}
+
+static bool reg_reset(void *ctx, const hist_op *w, uint64_t *after)
+{
+    (void)ctx;
+    *after = w->f == HIST_F_WRITE ? w->arg : w->arg2;
+    return w->f == HIST_F_WRITE || w->f == HIST_F_CAS;
+}
+
 static void reg_describe(void *ctx, uint64_t s, FILE *out)
 {
     fputs(((const history *)ctx)->vals[s].text, out);
@@ -42,10 +56,10 @@ static bool cas_accepts(hist_f f) { return f == HIST_F_READ || f == HIST_F_WRITE
 
 const model model_register = {
     "register", reg_ctx_new, reg_ctx_free, reg_init, reg_step, model_equal_id, model_hash_id,
-    reg_describe, model_partition_by_key, reg_accepts, true,
+    reg_describe, model_partition_by_key, reg_accepts, true, false, reg_reach, reg_reset,
 };
 
 const model model_cas_register = {
     "cas-register", reg_ctx_new, reg_ctx_free, reg_init, reg_step, model_equal_id, model_hash_id,
-    reg_describe, model_partition_by_key, cas_accepts, true,
+    reg_describe, model_partition_by_key, cas_accepts, true, false, reg_reach, reg_reset,
 };

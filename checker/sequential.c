@@ -5,11 +5,48 @@
  * configuration is just how far each process has got (a vector of
  * positions) plus the model state of every partition touched; a depth-first
  * search picks which process goes next, memoizing configurations already
- * shown to be dead ends. An info op (the last op of its process, in
- * Jepsen's discipline) may be applied or skipped. Given several keys at
- * once, ops of different keys still share the processes' orders, which is
- * why the whole-history answer can differ from the per-key ones (sequential
- * consistency is not compositional). */
+ * shown to be dead ends (the memo key is that configuration, not a set of
+ * ops: two orders that bring every process to the same point and the
+ * models to the same states are the same problem from there on). Given
+ * several keys at once, ops of different keys still share the processes'
+ * orders, which is why the whole-history answer can differ from the per-key
+ * ones (sequential consistency is not compositional).
+ *
+ * Three reductions keep the search small; none changes a verdict:
+ *
+ * - Pooled info ops. An info op may be applied or skipped. One that ends
+ *   its process (Jepsen's discipline) is never required and, with no
+ *   real-time constraint, can be applied at any later point; so once its
+ *   process reaches it, it goes into a pool of its class (same f, key and
+ *   arguments, and same process when the model looks at processes: such ops
+ *   are interchangeable) and the configuration records only how many of
+ *   each class were used. Without that, every subset of the crashed
+ *   processes' ops would be a separate configuration. A pooled op that
+ *   would change nothing is not applied (having it unused is never worse).
+ *
+ * - Reads first. If some process's next op is an ok read that is legal in
+ *   the current state, it is the only choice tried. Why that loses nothing:
+ *   take any valid completion t of the current prefix. No op of that
+ *   process comes before the read r in t (r is its next op), so moving r to
+ *   the front of t keeps every process's order; r is legal there (it fits
+ *   the current state) and leaves every state as it is, and removing it
+ *   from its old place changes no state either, so every other op of t sees
+ *   exactly the state it saw before. Hence a completion exists after r iff
+ *   one exists at all. (A write of the value already there is not moved:
+ *   earlier, it would no longer overwrite what came in between.)
+ *
+ * - Dead reads (models with reach/reset, seq_alive below). Each process's
+ *   next ok read r must still be reachable: the state must be able to turn
+ *   into one r accepts by ops that only extend it (appends), or some reset
+ *   op (write, cas, delete) that can still run before r must leave such a
+ *   state. If neither holds, no completion exists and the configuration is
+ *   dropped at once instead of being explored to the end. This is what
+ *   makes Porcupine's 50-client kv logs finish: a wrong append order is
+ *   refused at the append, not after every interleaving behind it.
+ *
+ * No step or time limit is imposed here (the caller's budget may add one);
+ * the memo's memory is bounded, and reaching that bound ends the search as
+ * unknown with the reason, since without the memo it could run for ever. */
 #define _GNU_SOURCE
 #include <stdbool.h>
 #include <stdlib.h>
@@ -19,7 +56,9 @@
 #include "checker/memo.h"
 #include "checker/search.h"
 
-/* Dense numbering of 64-bit labels (processes, keys). */
+#define SEQ_NONE UINT32_MAX
+
+/* Dense numbering of 64-bit labels (processes, keys, classes). */
 typedef struct dense {
     uint64_t *keys;
     uint32_t *vals;
@@ -51,8 +90,294 @@ static void dense_init(dense *d, size_t n)
         abort();
 }
 
+static void dense_free(dense *d)
+{
+    free(d->keys);
+    free(d->vals);
+}
+
+/* The search's data. Ops are numbered 0..n by their place in idx; plist
+ * lists each process's ops in its own order: process p's are
+ * plist[start[p] .. start[p] + len[p]), plus, when tcls[p] != 0, a pooled
+ * info op at plist[start[p] + len[p]]. */
+typedef struct seq {
+    const hist_op *ops;
+    const uint32_t *idx;
+    const model *m;
+    void *ctx;
+    uint32_t P, K, C;
+    uint32_t *pof, *kof;        /* per op: process, partition */
+    uint32_t *start, *len, *pos, *plist;
+    uint32_t *rank;             /* per op: its place in its process's list */
+    uint32_t *tcls;             /* per process: pooled op's class + 1, or 0 */
+    uint32_t *reached, *used;   /* per class: processes at their pooled op, ops applied */
+    uint32_t *crep;             /* per class: one of its ops */
+    uint64_t *states;           /* per partition */
+    uint64_t zp, zs;            /* Zobrist hashes of positions + used counts, of states */
+    /* Dead-read pruning: nread[x] is the plist place of the next ok read at
+     * or after plist place x in the same process (SEQ_NONE: none). The
+     * resets that can lead to the read at op i are rl[roff[i] - 1 ..] up to
+     * a SEQ_NONE, computed the first time they are needed (roff[i] = 0). */
+    bool prune;
+    uint32_t *nread, *roff, *rl;
+    size_t rn, rcap;
+    /* For an ok read at op i: pread[i] the op of the process's previous ok
+     * read (SEQ_NONE: none), and pairok[i] whether appends alone can lead
+     * from what that read saw to what this one sees (then the pair needs no
+     * reset). isreset[i]: op i can reset the state. */
+    uint32_t *pread;
+    bool *pairok, *isreset;
+} seq;
+
 static inline uint64_t zpos(uint32_t p, uint32_t pos) { return chk_mix64(((uint64_t)p << 32 | pos) + 0x7f4a7c15ULL); }
 static inline uint64_t zst(uint32_t k, uint64_t s) { return chk_mix64(s * 0x9e3779b97f4a7c15ULL + k + 1); }
+
+static void seq_rl_push(seq *S, uint32_t v)
+{
+    if (S->rn == S->rcap) {
+        S->rcap = S->rcap ? S->rcap * 2 : 256;
+        S->rl = realloc(S->rl, S->rcap * sizeof *S->rl);
+        if (!S->rl)
+            abort();
+    }
+    S->rl[S->rn++] = v;
+}
+
+/* The reset ops that could leave a state from which the read at op r is
+ * reachable: same partition, and not after r in r's own process. */
+static const uint32_t *seq_resets(seq *S, uint32_t r)
+{
+    if (!S->roff[r]) {
+        size_t off = S->rn;
+        const hist_op *ro = &S->ops[S->idx[r]];
+        for (uint32_t w = 0; w < (uint32_t)(S->start[S->P]); w++) {
+            uint64_t after;
+            if (S->kof[w] != S->kof[r] || (S->pof[w] == S->pof[r] && S->rank[w] > S->rank[r]))
+                continue;
+            if (S->m->reset(S->ctx, &S->ops[S->idx[w]], &after) && S->m->reach(S->ctx, after, ro))
+                seq_rl_push(S, w);
+        }
+        seq_rl_push(S, SEQ_NONE);
+        S->roff[r] = (uint32_t)off + 1;
+    }
+    return S->rl + S->roff[r] - 1;
+}
+
+/* Is there a reset that can still run before the read r and, if after is
+ * not SEQ_NONE, after the read `after` of the same process? A reset w of
+ * process q is still possible iff q has not gone past it: pos[q] <= rank[w]
+ * (a pooled op counts as always possible, which is optimistic). */
+static bool seq_reset_left(seq *S, uint32_t r, uint32_t after)
+{
+    for (const uint32_t *w = seq_resets(S, r); *w != SEQ_NONE; w++)
+        if (S->pos[S->pof[*w]] <= S->rank[*w] &&
+            (after == SEQ_NONE || S->pof[*w] != S->pof[r] || S->rank[*w] > S->rank[after]))
+            return true;
+    return false;
+}
+
+/* Can every process's remaining ok reads still happen? Its next read must
+ * be reachable from the current state; with `full`, also each later read
+ * from what the read before it saw. (A `true` may be optimistic: reach only
+ * looks at prefixes and ignores which appends are left. A `false` is
+ * certain.) Only the next reads depend on the state; the later pairs change
+ * only when some process goes past a reset, hence `full`. */
+static bool seq_alive(seq *S, bool full)
+{
+    for (uint32_t p = 0; p < S->P; p++) {
+        if (S->pos[p] >= S->len[p])
+            continue;
+        uint32_t x = S->nread[S->start[p] + S->pos[p]];
+        if (x == SEQ_NONE)
+            continue;
+        uint32_t r = S->plist[x];
+        if (!S->m->reach(S->ctx, S->states[S->kof[r]], &S->ops[S->idx[r]]) && !seq_reset_left(S, r, SEQ_NONE))
+            return false;
+        for (uint32_t end = S->start[p] + S->len[p]; full && x + 1 < end;) {
+            if ((x = S->nread[x + 1]) == SEQ_NONE)
+                break;
+            r = S->plist[x];
+            if (!S->pairok[r] && !seq_reset_left(S, r, S->pread[r]))
+                return false;
+        }
+    }
+    return true;
+}
+
+/* One move forward (d = 1) or back (d = -1) of v: v < P is process v (its
+ * position moves; reaching its pooled op makes that op available), v >= P
+ * is pooled class v - P (its used count moves). */
+static void seq_move(seq *S, uint32_t v, int d)
+{
+    if (v >= S->P) {
+        uint32_t j = v - S->P;
+        S->zp ^= zst(0x80000000u | j, S->used[j]);
+        S->used[j] += (uint32_t)d;
+        S->zp ^= zst(0x80000000u | j, S->used[j]);
+        return;
+    }
+    if (d < 0 && S->tcls[v] && S->pos[v] == S->len[v])
+        S->reached[S->tcls[v] - 1]--;
+    S->zp ^= zpos(v, S->pos[v]);
+    S->pos[v] += (uint32_t)d;
+    S->zp ^= zpos(v, S->pos[v]);
+    if (d > 0 && S->tcls[v] && S->pos[v] == S->len[v])
+        S->reached[S->tcls[v] - 1]++;
+}
+
+static void seq_set_state(seq *S, uint32_t k, uint64_t s)
+{
+    S->zs ^= zst(k, S->states[k]) ^ zst(k, s);
+    S->states[k] = s;
+}
+
+/* Processes, partitions, each process's list, pooled classes, read links. */
+static void seq_build(seq *S, size_t n)
+{
+    const hist_op *ops = S->ops;
+    dense procs, parts, pairs, classes;
+    dense_init(&procs, n);
+    dense_init(&parts, n);
+    S->pof = malloc(n * sizeof *S->pof);
+    S->kof = malloc(n * sizeof *S->kof);
+    for (size_t i = 0; i < n; i++) {
+        S->pof[i] = dense_get(&procs, (uint64_t)ops[S->idx[i]].process);
+        S->kof[i] = dense_get(&parts, S->m->partition(&ops[S->idx[i]]));
+    }
+    uint32_t P = S->P = procs.n;
+    S->K = parts.n;
+    S->start = calloc(P + 1, sizeof *S->start);
+    S->len = calloc(P, sizeof *S->len);
+    S->pos = calloc(P, sizeof *S->pos);
+    S->plist = malloc(n * sizeof *S->plist);
+    S->rank = malloc(n * sizeof *S->rank);
+    for (size_t i = 0; i < n; i++)
+        S->start[S->pof[i] + 1]++;
+    for (uint32_t p = 0; p < P; p++)
+        S->start[p + 1] += S->start[p];
+    for (size_t i = 0; i < n; i++) {
+        uint32_t p = S->pof[i];
+        S->rank[i] = S->len[p];
+        S->plist[S->start[p] + S->len[p]++] = (uint32_t)i;
+    }
+    /* Classes are numbered exactly (no hashing of the tuple): first the
+     * (arg, arg2) pair, then (key, pair, f), then the process if the model
+     * tells processes apart (a mutex's holder). */
+    dense_init(&pairs, P);
+    dense_init(&classes, P);
+    S->tcls = calloc(P + 1, sizeof *S->tcls);
+    for (uint32_t p = 0; p < P; p++) {
+        const hist_op *o = &ops[S->idx[S->plist[S->start[p] + S->len[p] - 1]]];
+        if (o->type != HIST_INFO)
+            continue;
+        uint64_t pr = dense_get(&pairs, (uint64_t)o->arg << 32 | o->arg2);
+        uint64_t ck = (uint64_t)o->key << 32 | pr << 3 | o->f;
+        if (S->m->step_uses_process)
+            ck = dense_get(&pairs, ck) | (uint64_t)(p + 1) << 32;
+        S->tcls[p] = dense_get(&classes, ck) + 1;
+        S->len[p]--;
+    }
+    uint32_t C = S->C = classes.n;
+    S->reached = calloc(C + 1, sizeof *S->reached);
+    S->used = calloc(C + 1, sizeof *S->used);
+    S->crep = calloc(C + 1, sizeof *S->crep);
+    for (uint32_t p = 0; p < P; p++)
+        if (S->tcls[p]) {
+            S->crep[S->tcls[p] - 1] = S->plist[S->start[p] + S->len[p]];
+            if (S->len[p] == 0)
+                S->reached[S->tcls[p] - 1]++;
+        }
+    S->prune = S->m->reach && S->m->reset;
+    S->nread = malloc((n + 1) * sizeof *S->nread);
+    S->roff = calloc(n + 1, sizeof *S->roff);
+    S->pread = malloc((n + 1) * sizeof *S->pread);
+    S->pairok = calloc(n + 1, sizeof *S->pairok);
+    S->isreset = calloc(n + 1, sizeof *S->isreset);
+    for (uint32_t p = 0; S->prune && p < P; p++) {
+        uint32_t next = SEQ_NONE, last = SEQ_NONE;
+        for (uint32_t x = S->start[p + 1]; x-- > S->start[p];) {
+            const hist_op *o = &ops[S->idx[S->plist[x]]];
+            if (o->type == HIST_OK && o->f == HIST_F_READ)
+                next = x;
+            S->nread[x] = next;
+        }
+        /* What a read saw is the state a write of its value leaves (reach
+         * compares contents, not handles). */
+        for (uint32_t x = S->start[p]; x < S->start[p + 1]; x++) {
+            uint32_t i = S->plist[x];
+            const hist_op *o = &ops[S->idx[i]];
+            uint64_t after;
+            S->isreset[i] = S->m->reset(S->ctx, o, &after);
+            if (o->type != HIST_OK || o->f != HIST_F_READ)
+                continue;
+            S->pread[i] = last;
+            if (last != SEQ_NONE) {
+                hist_op w = {.f = HIST_F_WRITE, .type = HIST_OK, .key = o->key, .arg = ops[S->idx[last]].ret};
+                S->pairok[i] = S->m->reset(S->ctx, &w, &after) && S->m->reach(S->ctx, after, o);
+            }
+            last = i;
+        }
+    }
+    S->states = malloc((S->K + 1) * sizeof *S->states);
+    for (uint32_t k = 0; k < S->K; k++) {
+        S->states[k] = S->m->init(S->ctx);
+        S->zs ^= zst(k, S->states[k]);
+    }
+    for (uint32_t p = 0; p < P; p++)
+        S->zp ^= zpos(p, 0);
+    dense_free(&procs);
+    dense_free(&parts);
+    dense_free(&pairs);
+    dense_free(&classes);
+}
+
+static void seq_free(seq *S)
+{
+    free(S->pof); free(S->kof); free(S->start); free(S->len); free(S->pos);
+    free(S->plist); free(S->rank); free(S->tcls); free(S->reached); free(S->used);
+    free(S->crep); free(S->states); free(S->nread); free(S->roff); free(S->rl);
+    free(S->pread); free(S->pairok); free(S->isreset);
+}
+
+/* The memo key of the current configuration: positions (two per word),
+ * states, used counts (two per word). */
+static void seq_key(const seq *S, uint64_t *key)
+{
+    size_t pw = (S->P + 1) / 2, cw = (S->C + 1) / 2;
+    memset(key, 0, pw * sizeof *key);
+    for (uint32_t q = 0; q < S->P; q++)
+        key[q >> 1] |= (uint64_t)S->pos[q] << (32 * (q & 1));
+    memcpy(key + pw, S->states, S->K * sizeof *S->states);
+    memset(key + pw + S->K, 0, cw * sizeof *key);
+    for (uint32_t j = 0; j < S->C; j++)
+        key[pw + S->K + (j >> 1)] |= (uint64_t)S->used[j] << (32 * (j & 1));
+}
+
+/* The ops applied along the choices (the order found): a pooled choice
+ * takes an unused op of its class whose process has reached it (any one
+ * will do: they are interchangeable). */
+static void seq_order(seq *S, const uint32_t *applied, size_t depth, search_result *out)
+{
+    out->order = malloc((depth + 1) * sizeof *out->order);
+    memset(S->pos, 0, S->P * sizeof *S->pos);
+    bool *taken = calloc(S->P + 1, sizeof *taken);
+    for (size_t d = 0; d < depth; d++) {
+        uint32_t c = applied[d];
+        if (c >= 2 * S->P) {
+            for (uint32_t p = 0; p < S->P; p++)
+                if (S->tcls[p] == c - 2 * S->P + 1 && S->pos[p] == S->len[p] && !taken[p]) {
+                    taken[p] = true;
+                    out->order[out->norder++] = S->idx[S->plist[S->start[p] + S->len[p]]];
+                    break;
+                }
+            continue;
+        }
+        uint32_t p = c >> 1, oi = S->plist[S->start[p] + S->pos[p]++];
+        if (!(c & 1))
+            out->order[out->norder++] = S->idx[oi];
+    }
+    free(taken);
+}
 
 int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t n, const model *m,
                void *ctx, const search_budget *b, search_result *out)
@@ -62,37 +387,20 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
     out->verdict = SEARCH_TRUE;
     if (n == 0)
         return SEARCH_TRUE;
-    dense procs, parts;
-    dense_init(&procs, n);
-    dense_init(&parts, n);
-    uint32_t *pof = malloc(n * sizeof *pof), *kof = malloc(n * sizeof *kof);
+    seq S;
+    memset(&S, 0, sizeof S);
+    S.ops = ops;
+    S.idx = idx;
+    S.m = m;
+    S.ctx = ctx;
+    seq_build(&S, n);
+    uint32_t P = S.P, C = S.C;
     size_t remaining = 0;
-    for (size_t i = 0; i < n; i++) {
-        pof[i] = dense_get(&procs, (uint64_t)ops[idx[i]].process);
-        kof[i] = dense_get(&parts, m->partition(&ops[idx[i]]));
+    for (size_t i = 0; i < n; i++)
         remaining += ops[idx[i]].type == HIST_OK;
-    }
-    uint32_t P = procs.n, K = parts.n;
-    /* Each process's ops, in its own order: plist[start[p] .. start[p]+len[p]). */
-    uint32_t *start = calloc(P + 1, sizeof *start), *len = calloc(P, sizeof *len);
-    uint32_t *pos = calloc(P, sizeof *pos), *plist = malloc(n * sizeof *plist);
-    uint32_t *cand = malloc((P + 1) * sizeof *cand);
-    for (size_t i = 0; i < n; i++)
-        start[pof[i] + 1]++;
-    for (uint32_t p = 0; p < P; p++)
-        start[p + 1] += start[p];
-    for (size_t i = 0; i < n; i++)
-        plist[start[pof[i]] + len[pof[i]]++] = (uint32_t)i;
-    uint64_t *states = malloc(K * sizeof *states);
-    uint64_t zp = 0, zs = 0;
-    for (uint32_t k = 0; k < K; k++) {
-        states[k] = m->init(ctx);
-        zs ^= zst(k, states[k]);
-    }
-    for (uint32_t p = 0; p < P; p++)
-        zp ^= zpos(p, 0);
-    size_t pw = (P + 1) / 2, nkey = pw + K;
+    size_t nkey = (P + 1) / 2 + S.K + (C + 1) / 2;
     uint64_t *key = malloc(nkey * sizeof *key);
+    uint32_t *cand = malloc((P + 1) * sizeof *cand);
     uint32_t *cnext = calloc(n + 1, sizeof *cnext), *applied = malloc((n + 1) * sizeof *applied);
     uint64_t *prev = malloc((n + 1) * sizeof *prev);
     memo memo;
@@ -100,6 +408,8 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
     size_t depth = 0;
     uint64_t steps = 0;
     int verdict = SEARCH_TRUE;
+    if (S.prune && !seq_alive(&S, true))
+        remaining = 0, verdict = SEARCH_FALSE;
     while (remaining > 0) {
         if (++steps, (b->max_steps && steps > b->max_steps) ||
                          ((steps & 0x3fff) == 0 && b->deadline > 0 && search_now() > b->deadline)) {
@@ -114,46 +424,80 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
          * the search comes back to this node). */
         uint32_t nc = 0;
         for (uint32_t p = 0; p < P; p++) {
-            if (pos[p] >= len[p])
+            if (S.pos[p] >= S.len[p])
                 continue;
-            uint32_t j = nc++, inv = ops[idx[plist[start[p] + pos[p]]]].inv;
-            while (j > 0 && ops[idx[plist[start[cand[j - 1]] + pos[cand[j - 1]]]]].inv > inv) {
+            uint32_t j = nc++, inv = ops[idx[S.plist[S.start[p] + S.pos[p]]]].inv;
+            while (j > 0 && ops[idx[S.plist[S.start[cand[j - 1]] + S.pos[cand[j - 1]]]]].inv > inv) {
                 cand[j] = cand[j - 1];
                 j--;
             }
             cand[j] = p;
         }
-        for (uint32_t c = cnext[depth]; c < 2 * nc && !found; c++) {
-            uint32_t p = cand[c >> 1], alt = c & 1;
-            uint32_t oi = plist[start[p] + pos[p]], k = kof[oi];
+        /* Choices 0 .. 2nc-1: process cand[c/2] applies (or, c odd, skips)
+         * its next op; 2nc + j: a pooled op of class j is applied. A read
+         * that fits is forced (see the top of the file). */
+        uint32_t lo = cnext[depth], hi = 2 * nc + C;
+        bool forced = false;
+        for (uint32_t i = 0; lo == 0 && i < nc; i++) {
+            uint32_t oi = S.plist[S.start[cand[i]] + S.pos[cand[i]]];
+            const hist_op *o = &ops[idx[oi]];
+            uint64_t nx;
+            if (o->type == HIST_OK && o->f == HIST_F_READ && m->step(ctx, S.states[S.kof[oi]], o, &nx) &&
+                nx == S.states[S.kof[oi]]) {
+                lo = 2 * i;
+                hi = lo + 1;
+                forced = true;
+                break;
+            }
+        }
+        for (uint32_t c = lo; c < hi && !found; c++) {
+            uint32_t p = 0, alt = 0, oi, mv;
+            bool pool = c >= 2 * nc;
+            if (pool) {
+                if (S.used[c - 2 * nc] >= S.reached[c - 2 * nc])
+                    continue;
+                oi = S.crep[c - 2 * nc];
+                mv = P + (c - 2 * nc);
+            } else {
+                p = cand[c >> 1];
+                alt = c & 1;
+                oi = S.plist[S.start[p] + S.pos[p]];
+                mv = p;
+            }
+            uint32_t k = S.kof[oi];
             const hist_op *o = &ops[idx[oi]];
             if (alt && o->type == HIST_OK)
                 continue; /* only an info op may be left out */
-            uint64_t s = states[k], nx = s;
+            uint64_t s = S.states[k], nx = s;
             if (!alt && !m->step(ctx, s, o, &nx))
                 continue;
-            zp ^= zpos(p, pos[p]) ^ zpos(p, pos[p] + 1);
-            zs ^= zst(k, s) ^ zst(k, nx);
-            pos[p]++;
-            states[k] = nx;
-            memset(key, 0, pw * sizeof *key);
-            for (uint32_t q = 0; q < P; q++)
-                key[q >> 1] |= (uint64_t)pos[q] << (32 * (q & 1));
-            memcpy(key + pw, states, K * sizeof *states);
-            if (memo_insert(&memo, chk_mix64(zp ^ zs), key, (uint32_t)nkey)) {
-                cnext[depth] = c + 1;
-                applied[depth] = p << 1 | alt;
+            if (pool && nx == s)
+                continue; /* a pooled op that changes nothing need not be used */
+            seq_move(&S, mv, 1);
+            seq_set_state(&S, k, nx);
+            bool fresh = false;
+            if (!S.prune || seq_alive(&S, !pool && S.isreset[oi])) {
+                seq_key(&S, key);
+                fresh = memo_insert(&memo, chk_mix64(S.zp ^ S.zs), key, (uint32_t)nkey);
+            }
+            if (fresh) {
+                cnext[depth] = forced ? 2 * nc + C : c + 1;
+                applied[depth] = pool ? 2 * P + (c - 2 * nc) : (p << 1 | alt);
                 prev[depth] = s;
-                if (!alt && o->type == HIST_OK)
+                if (!pool && !alt && o->type == HIST_OK)
                     remaining--;
                 cnext[++depth] = 0;
                 found = true;
             } else {
-                pos[p]--;
-                states[k] = s;
-                zp ^= zpos(p, pos[p]) ^ zpos(p, pos[p] + 1);
-                zs ^= zst(k, s) ^ zst(k, nx);
+                seq_move(&S, mv, -1);
+                seq_set_state(&S, k, s);
             }
+        }
+        if (memo.full) {
+            /* Without the memo the search could run for ever: stop. */
+            verdict = SEARCH_UNKNOWN;
+            out->reason = "memo memory limit reached";
+            break;
         }
         if (found)
             continue;
@@ -162,30 +506,24 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
             break;
         }
         depth--;
-        uint32_t c = applied[depth], p = c >> 1;
-        pos[p]--;
-        uint32_t oi = plist[start[p] + pos[p]], k = kof[oi];
-        zp ^= zpos(p, pos[p]) ^ zpos(p, pos[p] + 1);
-        zs ^= zst(k, states[k]) ^ zst(k, prev[depth]);
-        states[k] = prev[depth];
-        if (!(c & 1) && ops[idx[oi]].type == HIST_OK)
+        uint32_t c = applied[depth], oi;
+        if (c >= 2 * P) {
+            seq_move(&S, P + (c - 2 * P), -1);
+            oi = S.crep[c - 2 * P];
+        } else {
+            seq_move(&S, c >> 1, -1);
+            oi = S.plist[S.start[c >> 1] + S.pos[c >> 1]];
+        }
+        seq_set_state(&S, S.kof[oi], prev[depth]);
+        if (c < 2 * P && !(c & 1) && ops[idx[oi]].type == HIST_OK)
             remaining++;
     }
-    if (verdict == SEARCH_TRUE) {
-        out->order = malloc((depth + 1) * sizeof *out->order);
-        /* Replay the choices to list the ops applied, in order. */
-        memset(pos, 0, P * sizeof *pos);
-        for (size_t d = 0; d < depth; d++) {
-            uint32_t p = applied[d] >> 1, oi = plist[start[p] + pos[p]++];
-            if (!(applied[d] & 1))
-                out->order[out->norder++] = idx[oi];
-        }
-    }
+    if (verdict == SEARCH_TRUE)
+        seq_order(&S, applied, depth, out);
     out->verdict = verdict;
     out->steps = steps;
     memo_free(&memo);
-    free(procs.keys); free(procs.vals); free(parts.keys); free(parts.vals);
-    free(cand); free(pof); free(kof); free(start); free(len); free(pos); free(plist);
-    free(states); free(key); free(cnext); free(applied); free(prev);
+    seq_free(&S);
+    free(key); free(cand); free(cnext); free(applied); free(prev);
     return verdict;
 }

@@ -185,7 +185,17 @@ static const char *role_fill(const char *role)
     return NULL;
 }
 
-/* Leader / candidate stretches as lane backgrounds. */
+/* The last event of its node's incarnation: the node stopped (was killed)
+ * after it, or the trace ends. */
+static int last_of_inc(const st_trace *st, const st_event *e)
+{
+    size_t i = (size_t)(e - st->ev);
+    return i + 1 >= st->nev || st->ev[i + 1].lane != e->lane || st->ev[i + 1].inc != e->inc;
+}
+
+/* Leader / candidate stretches as lane backgrounds; a stretch ends at the
+ * next role, or at the incarnation's last event (a killed leader is no
+ * leader), where a restart follows, a "down" mark. */
 static void roles(sv *v, double x_end)
 {
     const st_trace *st = v->st;
@@ -196,34 +206,42 @@ static void roles(sv *v, double x_end)
         abort();
     for (size_t p = 0; p < v->p0; p++) {   /* each lane's role when the view starts */
         const st_event *e = &st->ev[st->order[p]];
-        if (e->role[0] || !strcmp(e->kind, "start"))
-            cur[e->lane] = e->role[0] ? e : NULL;
+        if (e->role[0] || !strcmp(e->kind, "start") || last_of_inc(st, e))
+            cur[e->lane] = e->role[0] && !last_of_inc(st, e) ? e : NULL;
     }
     for (int l = 0; l < nl; l++)
         x0[l] = SV_L;
     for (size_t p = v->p0; p <= v->p1; p++) {
         const st_event *e = p < v->p1 ? &st->ev[st->order[p]] : NULL;
-        if (e && !e->role[0] && strcmp(e->kind, "start"))
+        int dies = e && last_of_inc(st, e);
+        if (e && !e->role[0] && strcmp(e->kind, "start") && !dies)
             continue;
         for (int l = 0; l < nl; l++) {
             if (e && e->lane != l)
                 continue;
             double x1 = e ? sx(v, e) : x_end;
-            const char *fill = cur[l] ? role_fill(cur[l]->role) : NULL;
+            const st_event *r = cur[l];
+            if (dies && e->role[0])   /* a role taken just before it stopped */
+                r = e, x0[l] = x1, x1 += 4;
+            const char *fill = r ? role_fill(r->role) : NULL;
             if (fill && x1 > x0[l]) {
                 fprintf(v->f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%d' fill='%s' "
                               "fill-opacity='0.18'><title>%s %s term %" PRIu64 "</title></rect>\n",
                         x0[l], ly(l) - SV_LANE / 2.0 + 3, x1 - x0[l], SV_LANE - 6, fill, st->lanes[l],
-                        cur[l]->role, cur[l]->term);
+                        r->role, r->term);
                 if (x1 - x0[l] > 60)
                     fprintf(v->f, "<text x='%.1f' y='%.1f' font-size='9' fill='%s'>%s t%" PRIu64
                                   "</text>\n", x0[l] + 3, ly(l) - SV_LANE / 2.0 + 12, fill,
-                            cur[l]->role, cur[l]->term);
+                            r->role, r->term);
             }
-            if (e) {
-                cur[l] = e->role[0] ? e : NULL;
-                x0[l] = x1;
-            }
+            if (!e)
+                continue;
+            cur[l] = e->role[0] && !dies ? e : NULL;
+            x0[l] = x1;
+            size_t i = (size_t)(e - st->ev);
+            if (dies && i + 1 < st->nev && st->ev[i + 1].lane == e->lane)
+                fprintf(v->f, "<text x='%.1f' y='%.1f' font-size='9' fill='#333'>down</text>\n",
+                        x1 + 5, ly(l) - 4);
         }
     }
     free(cur);
@@ -259,9 +277,11 @@ static void messages(sv *v, size_t *lost, size_t *arrows)
                           "marker-end='url(#st-arrow)'/>\n", sx(v, s), ly(s->lane), x, y);
             (*arrows)++;
         } else if (e->type == ST_RECV) {   /* from outside the view, or no send traced */
+            /* Red: its sender is traced but never sent it (forged, or
+             * unmatched); grey: from outside the view or an untraced node. */
             double yf = e->peer >= 0 ? ly(e->peer) : y - SV_LANE / 2.0;
             fprintf(v->f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' class='%s'/>\n",
-                    x - 14, y + (yf - y) * 0.35, x, y, e->send >= 0 ? "stub" : "orphan");
+                    x - 14, y + (yf - y) * 0.35, x, y, e->send < 0 && e->peer >= 0 ? "orphan" : "stub");
         } else if (e->type == ST_SEND && e->peer >= 0) {
             double ye = y + (ly(e->peer) - y) * 0.35, xe = x + 14;
             int any_shown = 0;
@@ -301,8 +321,23 @@ static void axis(sv *v, double x_end)
                 SV_L, ly(l), x_end, ly(l), ly(l) + 4, st->lanes[l]);
 }
 
-/* The highlighted window: the columns of the focus events, and a ring
- * around each focus event (on the named lanes). */
+/* Is the event part of the highlight? pass 0: inside [t0, t1]; pass 1
+ * (nothing inside, e.g. a window shorter than the gap between events):
+ * each lane's first event at or after t0. */
+static int in_focus(const st_focus *fo, const st_event *e, int pass, uint64_t *taken)
+{
+    if (fo->lane_mask && !(fo->lane_mask >> e->lane & 1))
+        return 0;
+    if (pass == 0)
+        return e->t >= fo->t0 && e->t <= fo->t1;
+    if (e->t < fo->t0 || (*taken >> e->lane & 1))
+        return 0;
+    *taken |= 1ull << e->lane;
+    return 1;
+}
+
+/* The highlighted window: a box over the columns of the focus events, and
+ * a ring around each of them when they are few enough to pick out. */
 static void highlight(sv *v)
 {
     const st_focus *fo = v->fo;
@@ -310,27 +345,33 @@ static void highlight(sv *v)
         return;
     const st_trace *st = v->st;
     double xa = -1, xb = -1;
-    uint64_t ringed = 0;
-    for (size_t p = v->p0; p < v->p1; p++) {
-        const st_event *e = &st->ev[st->order[p]];
-        int on = !fo->lane_mask || (fo->lane_mask >> e->lane & 1);
-        /* A point in time (t0 == t1): each named lane's first event at or after it. */
-        int in = fo->t1 > fo->t0 ? e->t >= fo->t0 && e->t <= fo->t1
-                                 : e->t >= fo->t0 && !(ringed >> e->lane & 1);
-        if (!on || !in)
-            continue;
-        ringed |= 1ull << e->lane;
-        double x = sx(v, e);
-        xa = xa < 0 ? x : fmin(xa, x);
-        xb = fmax(xb, x);
-        fprintf(v->f, "<circle cx='%.1f' cy='%.1f' r='7' class='ring'/>\n", x, ly(e->lane));
+    size_t n = 0;
+    int pass = 0;
+    for (; pass < 2 && !n; pass++) {
+        uint64_t taken = 0;
+        for (size_t p = v->p0; p < v->p1; p++) {
+            const st_event *e = &st->ev[st->order[p]];
+            if (!in_focus(fo, e, pass, &taken))
+                continue;
+            double x = sx(v, e);
+            xa = n++ ? fmin(xa, x) : x;
+            xb = fmax(xb, x);
+        }
     }
-    if (xa < 0)
+    if (!n)
         return;
     fprintf(v->f, "<rect x='%.1f' y='%d' width='%.1f' height='%d' class='window'><title>",
             xa - 6, SV_TOP, xb - xa + 12, st->nlanes * SV_LANE);
     esc(v->f, fo->why);
     fprintf(v->f, "</title></rect>\n");
+    if (n > 20)
+        return;
+    uint64_t taken = 0;
+    for (size_t p = v->p0; p < v->p1; p++) {
+        const st_event *e = &st->ev[st->order[p]];
+        if (in_focus(fo, e, pass - 1, &taken))
+            fprintf(v->f, "<circle cx='%.1f' cy='%.1f' r='7' class='ring'/>\n", sx(v, e), ly(e->lane));
+    }
 }
 
 static void dots(sv *v)
@@ -372,7 +413,8 @@ void st_svg_write(FILE *f, const st_trace *st, const st_focus *focus, size_t max
                "<span style='color:#d00'>&times;</span> a message never received (lost or "
                "dropped), dashed stubs a message whose other end is outside the view, "
                "<span style='color:#2e9e4f'>leader</span> and <span style='color:#e8a33d'>"
-               "candidate</span> stretches shaded, black bars a (re)start. Events %zu&ndash;%zu "
+               "candidate</span> stretches shaded, black bars a (re)start, red dashed stubs a "
+               "receive whose send is in no trace. Events %zu&ndash;%zu "
                "of %zu (%.3fs&ndash;%.3fs); ", v.p0 + 1, v.p1, st->nev, (double)a->t / 1e9,
             (double)b->t / 1e9);
     if (focus->t0 >= 0)

@@ -86,10 +86,11 @@ static st_event *new_event(st_trace *st)
     return e;
 }
 
-/* Times from a file: kept within [0, 2^60] so sums of two never overflow. */
+/* Times from a file: kept within [0, 2^56] (2 years) so sums and the
+ * matching cost (8 x a difference) never overflow. */
 static int64_t clamp_ns(int64_t t)
 {
-    return t < 0 ? 0 : t > (INT64_C(1) << 60) ? INT64_C(1) << 60 : t;
+    return t < 0 ? 0 : t > (INT64_C(1) << 56) ? INT64_C(1) << 56 : t;
 }
 
 static int blank(const char *p, const char *end)
@@ -155,6 +156,8 @@ int st_add_trace(st_trace *st, const char *name, const char *data, size_t len,
         } else if (!strcmp(kind, "reject") || !strcmp(kind, "ack")) {
             str_field(e->peer_name, sizeof e->peer_name, o, "from");
         }
+        if (e->type != ST_LOCAL)
+            str_field(e->mtype, sizeof e->mtype, o, "type");
         json_t *seq = json_object_get(o, "seq");
         e->seq = json_is_integer(seq) ? (uint64_t)json_integer_value(seq) : 0;
         if (e->type != ST_LOCAL && !json_is_integer(seq))
@@ -223,14 +226,18 @@ static void match_messages(st_trace *st)
                 hi = mid;
         }
         int32_t best = -1;
+        int64_t best_cost = 0;
         for (size_t k = lo; k < ns; k++) {
             const st_event *s = &st->ev[sends[k]];
             if (s->lane != r->peer || s->peer != r->lane || s->seq != r->seq)
                 break;
-            /* Candidates are in time order: the latest not after the recv,
-             * else (clock trouble) the earliest. */
-            if (best < 0 || s->t <= r->t)
-                best = (int32_t)sends[k];
+            if (strcmp(s->mtype, r->mtype))
+                continue;
+            /* Nearest in run time; a send after its recv only within the
+             * incarnations' start skew, so that direction costs more. */
+            int64_t cost = r->t >= s->t ? r->t - s->t : (s->t - r->t) * 8;
+            if (best < 0 || cost < best_cost)
+                best = (int32_t)sends[k], best_cost = cost;
         }
         r->send = best;
         if (best >= 0)

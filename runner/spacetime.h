@@ -18,8 +18,11 @@
  * continues the node's line: it comes after its predecessor, which wrote
  * what it recovers from disk) and recomputes every clock from the events
  * and matched messages instead of trusting the recorded `vc`. Sequence
- * numbers also restart, so a recv whose (from, to, seq) matches sends of
- * several incarnations takes the latest send not after it in run time. */
+ * numbers also restart, so a recv whose (from, to, seq, type) matches
+ * sends of several incarnations takes the one nearest in run time (a send
+ * up to a few ms after its recv is normal: each incarnation's time is
+ * placed on the run's timeline from when the runner started it, which is a
+ * little before the node opened its trace). */
 #ifndef RIFTLAB_SPACETIME_H
 #define RIFTLAB_SPACETIME_H
 
@@ -49,6 +52,7 @@ typedef struct st_event {
     char kind[14];        /* "send", "role", "commit", ... */
     char role[10];        /* role events: "leader", "follower", ... ("" otherwise) */
     char peer_name[16];   /* as written in the trace, resolved by st_build */
+    char mtype[14];       /* send/recv: the message's type ("append", ...) */
 } st_event;
 
 typedef struct st_trace {

@@ -122,6 +122,31 @@ static void test_order_and_clocks(void **s)
     st_free(&st);
 }
 
+static void test_match_across_restart(void **s)
+{
+    (void)s;
+    /* n1 restarts at run time 10000 and reuses seq 0. n2's recv comes
+     * 100 ns "before" the new send (incarnation start skew): it is still
+     * that send's, not the old one's. A recv of another type matches none. */
+    const char *a = EV(100, "n1", "\"send\",\"to\":\"n2\",\"type\":\"append\",\"seq\":0")
+                    EV(0, "n1", "\"start\"")
+                    EV(500, "n1", "\"send\",\"to\":\"n2\",\"type\":\"append\",\"seq\":0");
+    const char *b = EV(10400, "n2", "\"recv\",\"from\":\"n1\",\"type\":\"append\",\"seq\":0")
+                    EV(10600, "n2", "\"recv\",\"from\":\"n1\",\"type\":\"vote\",\"seq\":0");
+    const int64_t starts[] = {0, 10000};
+    st_trace st;
+    st_init(&st);
+    st_add_trace(&st, "n1", a, strlen(a), starts, 2);
+    st_add_trace(&st, "n2", b, strlen(b), NULL, 0);
+    st_build(&st);
+    assert_int_equal(st.nev, 5);
+    assert_int_equal(st.ev[3].send, 2);
+    assert_int_equal(st.ev[4].send, -1);
+    assert_int_equal(st.ev[0].nrecv, 0);   /* the old incarnation's send was lost */
+    assert_true(st.ev[2].pos < st.ev[3].pos);
+    st_free(&st);
+}
+
 static void test_cycle_is_cut(void **s)
 {
     (void)s;
@@ -299,8 +324,15 @@ static void test_svg(void **s)
             !strcmp(cls, "msg"))
             assert_true(x2 > x1);
     }
-    /* The leader's stretch is shaded. */
+    /* The leader's stretch is shaded; n3 went down before its restart. */
     assert_non_null(strstr(svg, "n1 leader term 2"));
+    assert_int_equal(count(svg, ">down</text>"), 1);
+    free(svg);
+    /* A window with no event inside: each lane's next event is ringed. */
+    st_focus gap = {.t0 = 4050, .t1 = 4060, .center = -1};
+    svg = svg_of(&st, &gap, ST_SVG_EVENTS);
+    assert_int_equal(count(svg, "class='window'"), 1);
+    assert_int_equal(count(svg, "class='ring'"), 3);
     free(svg);
     /* No violation: the history window; neither: the last events. */
     st_focus_of(&st, NULL, 5000, 6000, &fo);
@@ -392,6 +424,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_clocks),
+        cmocka_unit_test(test_match_across_restart),
         cmocka_unit_test(test_cycle_is_cut),
         cmocka_unit_test(test_shiviz_export),
         cmocka_unit_test(test_svg),

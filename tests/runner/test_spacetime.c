@@ -122,6 +122,14 @@ static void test_order_and_clocks(void **s)
     st_free(&st);
 }
 
+static void two_nodes(st_trace *st, const char *n1, const int64_t *starts, int nstarts, const char *n2)
+{
+    st_init(st);
+    assert_int_equal(st_add_trace(st, "n1", n1, strlen(n1), starts, nstarts), 0);
+    assert_int_equal(st_add_trace(st, "n2", n2, strlen(n2), NULL, 0), 1);
+    st_build(st);
+}
+
 static void test_match_across_restart(void **s)
 {
     (void)s;
@@ -135,10 +143,7 @@ static void test_match_across_restart(void **s)
                     EV(10600, "n2", "\"recv\",\"from\":\"n1\",\"type\":\"vote\",\"seq\":0");
     const int64_t starts[] = {0, 10000};
     st_trace st;
-    st_init(&st);
-    st_add_trace(&st, "n1", a, strlen(a), starts, 2);
-    st_add_trace(&st, "n2", b, strlen(b), NULL, 0);
-    st_build(&st);
+    two_nodes(&st, a, starts, 2, b);
     assert_int_equal(st.nev, 5);
     assert_int_equal(st.ev[3].send, 2);
     assert_int_equal(st.ev[4].send, -1);
@@ -157,10 +162,7 @@ static void test_cycle_is_cut(void **s)
     const char *b = EV(1, "n2", "\"recv\",\"from\":\"n1\",\"type\":\"x\",\"seq\":1")
                     EV(2, "n2", "\"send\",\"to\":\"n1\",\"type\":\"x\",\"seq\":1");
     st_trace st;
-    st_init(&st);
-    st_add_trace(&st, "n1", a, strlen(a), NULL, 0);
-    st_add_trace(&st, "n2", b, strlen(b), NULL, 0);
-    st_build(&st);
+    two_nodes(&st, a, NULL, 0, b);
     assert_int_equal(st.nev, 4);
     assert_int_equal(st.cut, 1);
     for (size_t i = 0; i < st.nev; i++)

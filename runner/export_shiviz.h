@@ -18,8 +18,11 @@
 #include "spacetime.h"
 
 /* Written as they are: ShiViz adds ^ and $ itself (multi-line mode). Only
- * constructs JavaScript and POSIX extended regexps read alike are used. */
-#define SHIVIZ_REGEX "(?<host>[^ ]+) (?<clock>[{][^}]*[}]) (?<event>.*)"
+ * constructs JavaScript and POSIX extended regexps read alike are used.
+ * The host class must not match a newline: ShiViz scans the text after
+ * the delimiter line from its leading newline, and [^ ]+ would take
+ * "\nn1" as the host. Lane names are made of exactly these characters. */
+#define SHIVIZ_REGEX "(?<host>[A-Za-z0-9_.#-]+) (?<clock>[{][^}]*[}]) (?<event>.*)"
 #define SHIVIZ_DELIM "=== (?<trace>.*) ==="
 
 /* Writes the events whose run time is in [from, to] (clocks recomputed

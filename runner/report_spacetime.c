@@ -106,17 +106,20 @@ void st_focus_of(const st_trace *st, json_t *results, int64_t win0, int64_t win1
         snprintf(out->why, sizeof out->why, "the history checker's failing window, %.3fs to %.3fs",
                  (double)out->t0 / 1e9, (double)out->t1 / 1e9);
     } else {
-        /* Nothing failed: the last election is more telling than the
-         * heartbeats at the end. Not highlighted (why says so). */
+        /* Nothing failed: the last election (Raft) or new head (chain
+         * configuration) is more telling than the heartbeats at the end.
+         * Not highlighted (why says so). */
         for (size_t n = st->nev; n-- > 0;) {
             const st_event *e = &st->ev[st->order[n]];
-            if (!strcmp(e->role, "leader")) {
-                out->center = e->t;
-                snprintf(out->why, sizeof out->why, "no broken invariant or failing window: "
-                         "around the last election (%s leader in term %" PRIu64 " at %.3fs)",
-                         st->lanes[e->lane], e->term, (double)e->t / 1e9);
-                break;
-            }
+            int chain = !strcmp(e->kind, "config");
+            if (strcmp(e->role, chain ? "head" : "leader"))
+                continue;
+            out->center = e->t;
+            snprintf(out->why, sizeof out->why, "no broken invariant or failing window: "
+                     "around the last %s (%s %s in %s %" PRIu64 " at %.3fs)",
+                     chain ? "reconfiguration" : "election", st->lanes[e->lane], e->role,
+                     chain ? "epoch" : "term", e->term, (double)e->t / 1e9);
+            break;
         }
     }
 }
@@ -182,6 +185,8 @@ static const char *role_fill(const char *role)
         return "#2e9e4f";
     if (!strcmp(role, "candidate") || !strcmp(role, "precandidate"))
         return "#e8a33d";
+    if (!strcmp(role, "tail"))   /* chain: where committed reads are served */
+        return "#3d8ee8";
     return NULL;
 }
 
@@ -225,14 +230,15 @@ static void roles(sv *v, double x_end)
                 r = e, x0[l] = x1, x1 += 4;
             const char *fill = r ? role_fill(r->role) : NULL;
             if (fill && x1 > x0[l]) {
+                int epoch = !strcmp(r->kind, "config");   /* chain: epochs, not terms */
                 fprintf(v->f, "<rect x='%.1f' y='%.1f' width='%.1f' height='%d' fill='%s' "
-                              "fill-opacity='0.18'><title>%s %s term %" PRIu64 "</title></rect>\n",
+                              "fill-opacity='0.18'><title>%s %s %s %" PRIu64 "</title></rect>\n",
                         x0[l], ly(l) - SV_LANE / 2.0 + 3, x1 - x0[l], SV_LANE - 6, fill, st->lanes[l],
-                        r->role, r->term);
+                        r->role, epoch ? "epoch" : "term", r->term);
                 if (x1 - x0[l] > 60)
-                    fprintf(v->f, "<text x='%.1f' y='%.1f' font-size='9' fill='%s'>%s t%" PRIu64
+                    fprintf(v->f, "<text x='%.1f' y='%.1f' font-size='9' fill='%s'>%s %s%" PRIu64
                                   "</text>\n", x0[l] + 3, ly(l) - SV_LANE / 2.0 + 12, fill,
-                            r->role, r->term);
+                            r->role, epoch ? "e" : "t", r->term);
             }
             if (!e)
                 continue;
@@ -413,10 +419,11 @@ void st_svg_write(FILE *f, const st_trace *st, const st_focus *focus, size_t max
                "<span style='color:#d00'>&times;</span> a message never received (lost or "
                "dropped), dashed stubs a message whose other end is outside the view, "
                "<span style='color:#2e9e4f'>leader</span> and <span style='color:#e8a33d'>"
-               "candidate</span> stretches shaded, black bars a (re)start, red dashed stubs a "
-               "receive whose send is in no trace. Events %zu&ndash;%zu "
-               "of %zu (%.3fs&ndash;%.3fs); ", v.p0 + 1, v.p1, st->nev, (double)a->t / 1e9,
-            (double)b->t / 1e9);
+               "candidate</span> (chain: <span style='color:#2e9e4f'>head</span> and "
+               "<span style='color:#3d8ee8'>tail</span>) stretches shaded, black bars a "
+               "(re)start, red dashed stubs a receive whose send is in no trace. Events "
+               "%zu&ndash;%zu of %zu (%.3fs&ndash;%.3fs); ", v.p0 + 1, v.p1, st->nev,
+            (double)a->t / 1e9, (double)b->t / 1e9);
     if (focus->t0 >= 0)
         fprintf(f, "highlighted (red box, rings): ");
     esc(f, focus->why[0] ? focus->why : "no broken invariant or failing window: the run's last events");

@@ -152,6 +152,49 @@ static void test_match_across_restart(void **s)
     st_free(&st);
 }
 
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p++)
+        n++;
+    return n;
+}
+
+static char *svg_of(const st_trace *st, const st_focus *fo, size_t max)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    st_svg_write(f, st, fo, max);
+    fclose(f);
+    return out;
+}
+
+/* Chain membership comes as `config` events: head and tail stretches
+ * with their epoch; a run where nothing failed centres on the last head. */
+static const char *const CHAIN_HEAD =
+    EV(100, "n1", "\"config\",\"epoch\":2,\"role\":\"head\"")
+    EV(300, "n1", "\"commit\",\"seq\":1,\"rid\":7");
+static const char *const CHAIN_TAIL =
+    EV(150, "n2", "\"config\",\"epoch\":2,\"role\":\"tail\"")
+    EV(350, "n2", "\"commit\",\"seq\":1,\"rid\":7");
+
+static void test_chain_roles(void **s)
+{
+    (void)s;
+    st_trace st;
+    two_nodes(&st, CHAIN_HEAD, NULL, 0, CHAIN_TAIL);
+    st_focus fo;
+    st_focus_of(&st, NULL, -1, -1, &fo);
+    assert_int_equal(fo.center, 100);
+    assert_non_null(strstr(fo.why, "last reconfiguration (n1 head in epoch 2"));
+    char *svg = svg_of(&st, &fo, ST_SVG_EVENTS);
+    assert_non_null(strstr(svg, "n1 head epoch 2</title>"));
+    assert_non_null(strstr(svg, "n2 tail epoch 2</title>"));
+    free(svg);
+    st_free(&st);
+}
+
 static void test_cycle_is_cut(void **s)
 {
     (void)s;
@@ -285,24 +328,6 @@ static void test_shiviz_export(void **s)
     st_free(&st);
 }
 
-static size_t count(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)); p++)
-        n++;
-    return n;
-}
-
-static char *svg_of(const st_trace *st, const st_focus *fo, size_t max)
-{
-    char *out = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&out, &len);
-    st_svg_write(f, st, fo, max);
-    fclose(f);
-    return out;
-}
-
 static void test_svg(void **s)
 {
     (void)s;
@@ -432,6 +457,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_clocks),
         cmocka_unit_test(test_match_across_restart),
+        cmocka_unit_test(test_chain_roles),
         cmocka_unit_test(test_cycle_is_cut),
         cmocka_unit_test(test_shiviz_export),
         cmocka_unit_test(test_svg),

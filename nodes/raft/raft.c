@@ -162,8 +162,19 @@ void raft_truncate(raft *r, raft_index from)
 void raft_append_local(raft *r, raft_term term, uint8_t type, const void *data, uint32_t len)
 {
     raft_log_append(&r->log, term, type, data, len);
-    if (!r->append_from)
+    if (!r->append_from) {
         r->append_from = raft_log_last(&r->log);
+        r->writeback_due = r->now + RAFT_BUG_WRITEBACK_NS;
+    }
+}
+
+/* ack-before-fsync: pending entries stay in memory (already acknowledged)
+ * until they are due or too many; everything else hands them out at once. */
+bool raft_writeback_withheld(const raft *r)
+{
+    return (r->cfg.bugs & RAFT_BUG_ACK_BEFORE_FSYNC) && r->append_from &&
+           r->now < r->writeback_due &&
+           raft_log_last(&r->log) - r->append_from + 1 < RAFT_BUG_WRITEBACK_ENTRIES;
 }
 
 /* ---- life cycle ------------------------------------------------------------ */
@@ -458,7 +469,8 @@ const raft_out *raft_ready(raft *r)
         o->snap_len = r->snap_len;
     }
     o->truncate_from = r->truncate_from;
-    if (r->append_from && r->append_from <= raft_log_last(&r->log)) {
+    r->out_withheld = raft_writeback_withheld(r);
+    if (r->append_from && !r->out_withheld && r->append_from <= raft_log_last(&r->log)) {
         o->append = raft_log_get(&r->log, r->append_from);
         o->n_append = (size_t)(raft_log_last(&r->log) - r->append_from + 1);
     }
@@ -486,7 +498,9 @@ void raft_done(raft *r)
     r->out_state = false;
     r->out_install = false;
     r->truncate_from = 0;
-    r->append_from = 0;
+    if (!r->out_withheld)
+        r->append_from = 0;
+    r->out_withheld = false;
     r->n_msgs = 0;
     r->n_results = 0;
     r->n_events = 0;
@@ -500,7 +514,8 @@ void raft_done(raft *r)
  * is false. */
 bool raft_has_ready(const raft *r)
 {
-    return r->out_state || r->out_install || r->truncate_from || r->append_from ||
+    return r->out_state || r->out_install || r->truncate_from ||
+           (r->append_from && !raft_writeback_withheld(r)) ||
            r->n_msgs || r->n_results || r->n_events || r->commit > r->applied ||
            (r->role == RAFT_LEADER && r->read_round_wanted) || raft_reads_ready(r) ||
            raft_replicate_wanted(r);

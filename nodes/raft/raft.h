@@ -189,8 +189,16 @@ enum raft_bug {
                                            RAFT_NONE), act on votes without waiting, no
                                            boot grace (see lease_ns) */
     RAFT_BUG_ACK_BEFORE_FSYNC = 1u << 4,/* acknowledge appends (and count itself as a
-                                           leader) before the entries are durable */
+                                           leader) before the entries are durable, and
+                                           hand them to storage lazily (write-back: see
+                                           RAFT_BUG_WRITEBACK_NS) */
 };
+/* ack-before-fsync keeps new entries in memory (raft_ready leaves them out
+ * of `append`) until the oldest has waited this long or this many are
+ * pending: a volatile write cache, so that killing the process loses
+ * acknowledged entries the way a power loss loses an unsynced page cache. */
+#define RAFT_BUG_WRITEBACK_NS      (300 * 1000 * 1000)
+#define RAFT_BUG_WRITEBACK_ENTRIES 4096
 /* Parses "stale-read", "commit-old-term", "no-log-check", "forget-vote",
  * "ack-before-fsync" into a RAFT_BUG_* bit; returns 0 for an unknown name. */
 unsigned raft_bug_parse(const char *name);

@@ -119,6 +119,8 @@ struct raft {
     bool out_install;
     raft_index truncate_from;
     raft_index append_from;  /* first index not yet handed to storage, 0 = none */
+    int64_t writeback_due;   /* ack-before-fsync: hand pending entries out by then */
+    bool out_withheld;       /* this raft_ready left pending entries out */
     raft_out_msg *msgs;
     size_t n_msgs, cap_msgs;
     raft_msg *msg_view;      /* materialized copies handed out by raft_ready */
@@ -140,6 +142,7 @@ raft_peer *raft_peer_find(raft *r, raft_id id);
 void raft_reset_election_timer(raft *r);
 void raft_set_commit(raft *r, raft_index c);
 void raft_truncate(raft *r, raft_index from);
+bool raft_writeback_withheld(const raft *r);
 void raft_append_local(raft *r, raft_term term, uint8_t type, const void *data, uint32_t len);
 
 /* raft_elect.c */

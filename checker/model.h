@@ -8,7 +8,9 @@
  * a state as one word. `equal` and `hash` exist for callers that want the
  * model's own view; for every model here equal is `a == b`.
  *
- * step() sees only ops that took effect or may have: `ok` ops and `info` ops
+ * step() is only given ops of the history the context was made from (a
+ * model may learn from it, as kv does which strings reads can see), and
+ * sees only ops that took effect or may have: `ok` ops and `info` ops
  * (fail ops are dropped before a search starts). For an info op the result
  * is unknown, so step applies the op without checking a return value (a cas
  * writes its new value if the expected one is present, else changes nothing). */
@@ -52,6 +54,16 @@ typedef struct model {
      * cas), that state in *after and true; else false (reads, appends). */
     bool (*reach)(void *ctx, uint64_t s, const hist_op *r);
     bool (*reset)(void *ctx, const hist_op *w, uint64_t *after);
+    /* follows: could the ok read r be legal after the ok op w (a read, a
+     * reset or an append of the same partition) with only appends, by any
+     * process, in between? The same one-sided exactness as reach. */
+    bool (*follows)(void *ctx, const hist_op *w, const hist_op *r);
+    /* Optional: does op o leave, from every state, a state that no ok read
+     * or cas can see and that is the same whatever it came from (kv: an
+     * append or put whose string no read of its key contains)? Exactness:
+     * a `true` must be certain. Lets the sequential search apply such ops
+     * at once when the state is already that one (sequential.c). */
+    bool (*kills)(void *ctx, const hist_op *o);
 } model;
 
 extern const model model_register;

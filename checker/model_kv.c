@@ -13,7 +13,21 @@
  * Handles: a non-string value (null, an integer) is its value id; a string
  * is KV_STR | node. Node 1 is "" (the root). Two different paths to the same
  * string (put "ab" vs. append "a","b") are different handles: that only
- * costs memo hits, since reads compare contents. */
+ * costs memo hits, since reads compare contents.
+ *
+ * Dead strings. A string state of a key that is not a prefix of any value
+ * an ok read of that key returned, nor of any value a cas of that key
+ * expects, can never again be seen: appends keep it a non-prefix, reads and
+ * ok cas ops fail on it, an info cas leaves it, a reset replaces it. So all
+ * such states behave the same from there on, and the model maps them to one
+ * handle, KV_DEAD. The searches then see one state where the orders of
+ * appends that a later put hides would each have made a new string (the
+ * blow-up of the sequential search on Porcupine's 50-client logs). Whether
+ * a string is a prefix is looked up by fingerprint (key, length, hash) in a
+ * set of every prefix of those values: a collision can only keep a string
+ * alive, never kill a live one. The set is skipped (nothing is dead) when
+ * the values are too long in total (KV_LIVE_MAX bytes). */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,7 +35,9 @@
 #include "checker/model.h"
 
 #define KV_STR (1ULL << 40)
+#define KV_DEAD KV_STR /* node 0: a string no read or cas of its key can see */
 #define KV_B 0x100000001b3ULL
+#define KV_LIVE_MAX ((size_t)1 << 23)
 
 typedef struct kv_node {
     uint32_t parent, vid;   /* root: parent 0 */
@@ -37,6 +53,10 @@ typedef struct kv_ctx {
     uint64_t *map;           /* (key, result) pairs: appends and read checks */
     size_t mmask, mn;
     uint64_t **vpref;        /* per value id: hashes of its prefixes (made on demand) */
+    uint64_t *live;          /* fingerprints of live prefixes (0: empty); NULL: not used */
+    size_t lmask;
+    uint64_t *seen;          /* sorted distinct (key << 32 | value) read or cas-expected strings */
+    size_t nseen;
 } kv_ctx;
 
 static void kv_seg(const history *h, uint32_t vid, const char **p, size_t *n)
@@ -44,6 +64,74 @@ static void kv_seg(const history *h, uint32_t vid, const char **p, size_t *n)
     const hist_value *v = &h->vals[vid];
     *p = v->kind == HIST_V_STRING ? v->str : v->text;
     *n = v->kind == HIST_V_STRING ? v->slen : v->len;
+}
+
+static uint64_t kv_fp(uint32_t key, uint64_t len, uint64_t hash)
+{
+    return chk_mix64(hash ^ chk_mix64(len * 0x9e3779b97f4a7c15ULL + key)) | 1;
+}
+
+static void kv_live_add(kv_ctx *c, uint64_t fp)
+{
+    size_t i = fp & c->lmask;
+    while (c->live[i] && c->live[i] != fp)
+        i = (i + 1) & c->lmask;
+    c->live[i] = fp;
+}
+
+static int kv_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The live set: every prefix of every distinct (key, string) that an ok
+ * read returned or a cas expects. */
+static void kv_live_build(kv_ctx *c)
+{
+    const history *h = c->h;
+    hist_op *ops;
+    size_t nops, n = 0, total = 0;
+    char err[8];
+    if (history_ops(h, &ops, &nops, err, sizeof err))
+        return;
+    uint64_t *kv = malloc((nops + 1) * sizeof *kv);
+    if (!kv)
+        abort();
+    for (size_t i = 0; i < nops; i++) {
+        uint32_t v = ops[i].f == HIST_F_READ && ops[i].type == HIST_OK ? ops[i].ret
+                   : ops[i].f == HIST_F_CAS ? ops[i].arg : 0;
+        if (v && h->vals[v].kind == HIST_V_STRING)
+            kv[n++] = (uint64_t)ops[i].key << 32 | v;
+    }
+    free(ops);
+    qsort(kv, n, sizeof *kv, kv_u64_cmp);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || kv[i] != kv[i - 1]) {
+            kv[m++] = kv[i];
+            total += h->vals[(uint32_t)kv[i]].slen + 1;
+        }
+    if (total <= KV_LIVE_MAX) {
+        for (c->lmask = 1023; c->lmask < total * 2; c->lmask = c->lmask * 2 + 1)
+            ;
+        c->live = calloc(c->lmask + 1, sizeof *c->live);
+        if (!c->live)
+            abort();
+        for (size_t i = 0; i < m; i++) {
+            const hist_value *v = &h->vals[(uint32_t)kv[i]];
+            uint64_t hs = 0;
+            kv_live_add(c, kv_fp((uint32_t)(kv[i] >> 32), 0, 0));
+            for (uint32_t j = 0; j < v->slen; j++) {
+                hs = hs * KV_B + (unsigned char)v->str[j] + 1;
+                kv_live_add(c, kv_fp((uint32_t)(kv[i] >> 32), j + 1, hs));
+            }
+        }
+        c->seen = kv;
+        c->nseen = m;
+        return;
+    }
+    free(kv);
 }
 
 static void *kv_ctx_new(const history *h)
@@ -75,6 +163,7 @@ static void *kv_ctx_new(const history *h)
     c->nodes[0] = (kv_node){0, 0, 0, 0};
     c->nodes[1] = (kv_node){0, 0, 0, 0}; /* the root: "" */
     c->nnodes = 2;
+    kv_live_build(c);
     return c;
 }
 
@@ -87,6 +176,8 @@ static void kv_ctx_free(void *ctx)
     for (uint32_t v = 0; v < c->h->nvals; v++)
         free(c->vpref[v]);
     free(c->vpref);
+    free(c->live);
+    free(c->seen);
     free(c->nodes);
     free(c->map);
     free(c);
@@ -165,6 +256,8 @@ static bool kv_same(kv_ctx *c, uint32_t node, uint32_t r)
 static bool kv_read_ok(kv_ctx *c, uint64_t state, uint32_t r)
 {
     const hist_value *v = &c->h->vals[r];
+    if (state == KV_DEAD)
+        return false;
     if (!(state & KV_STR))
         return v->kind != HIST_V_STRING && state == r;
     if (v->kind != HIST_V_STRING)
@@ -190,6 +283,19 @@ static uint64_t kv_value(kv_ctx *c, uint32_t vid)
     return c->vnode[vid];
 }
 
+/* A string state of key that no read or cas can see becomes KV_DEAD. */
+static uint64_t kv_canon(kv_ctx *c, uint32_t key, uint64_t s)
+{
+    if (!c->live || !(s & KV_STR) || s == KV_DEAD)
+        return s;
+    const kv_node *n = &c->nodes[(uint32_t)s];
+    uint64_t fp = kv_fp(key, n->len, n->hash);
+    for (size_t i = fp & c->lmask; c->live[i]; i = (i + 1) & c->lmask)
+        if (c->live[i] == fp)
+            return s;
+    return KV_DEAD;
+}
+
 static uint64_t kv_init(void *ctx)
 {
     kv_ctx *c = ctx;
@@ -204,20 +310,22 @@ static bool kv_step(void *ctx, uint64_t s, const hist_op *o, uint64_t *next)
     case HIST_F_READ:
         return o->type != HIST_OK || kv_read_ok(c, s, o->ret);
     case HIST_F_WRITE:
-        *next = kv_value(c, o->arg);
+        *next = kv_canon(c, o->key, kv_value(c, o->arg));
         return true;
     case HIST_F_DELETE:
         *next = HIST_NULL;
         return true;
     case HIST_F_APPEND:
+        if (s == KV_DEAD)
+            return true;
         if (!(s & KV_STR)) /* null appends to "", another value to its text */
             s = s == HIST_NULL ? (KV_STR | 1) : KV_STR | kv_child(c, 1, (uint32_t)s);
-        *next = KV_STR | kv_child(c, (uint32_t)s, o->arg);
+        *next = kv_canon(c, o->key, KV_STR | kv_child(c, (uint32_t)s, o->arg));
         return true;
     case HIST_F_CAS: {
         bool match = (s & KV_STR) ? kv_read_ok(c, s, o->arg) : s == o->arg;
         if (match)
-            *next = kv_value(c, o->arg2);
+            *next = kv_canon(c, o->key, kv_value(c, o->arg2));
         return match || o->type != HIST_OK;
     }
     default:
@@ -237,6 +345,8 @@ static bool kv_reach(void *ctx, uint64_t s, const hist_op *r)
         return s == r->ret;
     if (s == HIST_NULL)
         return true;
+    if (s == KV_DEAD)
+        return false;
     uint32_t node = s & KV_STR ? (uint32_t)s : kv_child(c, 1, (uint32_t)s);
     const kv_node *n = &c->nodes[node];
     if (n->len > v->slen)
@@ -271,6 +381,54 @@ static bool kv_reset(void *ctx, const hist_op *w, uint64_t *after)
     }
 }
 
+/* After a read or a reset, appends only extend the state (kv_reach). After
+ * an append of A the state ends with A and appends only extend it, so a
+ * string read must contain A (a memmem test: exact, no hashing). */
+static bool kv_follows(void *ctx, const hist_op *w, const hist_op *r)
+{
+    kv_ctx *c = ctx;
+    uint64_t after;
+    if (w->f == HIST_F_READ)
+        return kv_reach(c, kv_value(c, w->ret), r);
+    if (w->f != HIST_F_APPEND)
+        return kv_reset(c, w, &after) && kv_reach(c, after, r);
+    const hist_value *v = &c->h->vals[r->ret];
+    const char *a;
+    size_t an;
+    kv_seg(c->h, w->arg, &a, &an);
+    return v->kind == HIST_V_STRING && (an == 0 || (v->slen >= an && memmem(v->str, v->slen, a, an) != NULL));
+}
+
+/* A put of a dead string, or an append of a string that no read or cas
+ * value of its key contains (then every state it makes is dead: a prefix
+ * of such a value ending in it would contain it). */
+static bool kv_kills(void *ctx, const hist_op *o)
+{
+    kv_ctx *c = ctx;
+    if (!c->live || (o->f != HIST_F_WRITE && o->f != HIST_F_APPEND))
+        return false;
+    if (o->f == HIST_F_WRITE)
+        return c->h->vals[o->arg].kind == HIST_V_STRING && kv_canon(c, o->key, kv_value(c, o->arg)) == KV_DEAD;
+    const char *a;
+    size_t an, lo = 0, hi = c->nseen;
+    kv_seg(c->h, o->arg, &a, &an);
+    if (an == 0)
+        return false;
+    while (lo < hi) { /* the first seen entry of the key */
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->seen[mid] >> 32 < o->key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < c->nseen && c->seen[lo] >> 32 == o->key; lo++) {
+        const hist_value *v = &c->h->vals[(uint32_t)c->seen[lo]];
+        if (v->slen >= an && memmem(v->str, v->slen, a, an))
+            return false;
+    }
+    return true;
+}
+
 static uint64_t kv_hash(void *ctx, uint64_t s)
 {
     kv_ctx *c = ctx;
@@ -282,6 +440,10 @@ static void kv_describe(void *ctx, uint64_t s, FILE *out)
     kv_ctx *c = ctx;
     if (!(s & KV_STR)) {
         fputs(c->h->vals[s].text, out);
+        return;
+    }
+    if (s == KV_DEAD) {
+        fputs("(a string no later read can see)", out);
         return;
     }
     /* Segments are linked from the end: collect them, print in order. */
@@ -310,5 +472,5 @@ static bool kv_accepts(hist_f f)
 
 const model model_kv = {
     "kv", kv_ctx_new, kv_ctx_free, kv_init, kv_step, model_equal_id, kv_hash,
-    kv_describe, model_partition_by_key, kv_accepts, true, false, kv_reach, kv_reset,
+    kv_describe, model_partition_by_key, kv_accepts, true, false, kv_reach, kv_reset, kv_follows, kv_kills,
 };

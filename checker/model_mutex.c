@@ -43,5 +43,5 @@ static bool mutex_accepts(hist_f f) { return f == HIST_F_ACQUIRE || f == HIST_F_
 
 const model model_mutex = {
     "mutex", mutex_ctx_new, mutex_ctx_free, mutex_init, mutex_step, model_equal_id, model_hash_id,
-    mutex_describe, model_partition_by_key, mutex_accepts, false, true, NULL, NULL,
+    mutex_describe, model_partition_by_key, mutex_accepts, false, true, NULL, NULL, NULL, NULL,
 };

@@ -46,6 +46,13 @@ static bool reg_reset(void *ctx, const hist_op *w, uint64_t *after)
     return w->f == HIST_F_WRITE || w->f == HIST_F_CAS;
 }
 
+/* A register has no appends: r must see what w read or wrote. */
+static bool reg_follows(void *ctx, const hist_op *w, const hist_op *r)
+{
+    uint64_t after = w->ret;
+    return w->f == HIST_F_READ ? reg_reach(ctx, after, r) : reg_reset(ctx, w, &after) && reg_reach(ctx, after, r);
+}
+
 static void reg_describe(void *ctx, uint64_t s, FILE *out)
 {
     fputs(((const history *)ctx)->vals[s].text, out);
@@ -56,10 +63,10 @@ static bool cas_accepts(hist_f f) { return f == HIST_F_READ || f == HIST_F_WRITE
 
 const model model_register = {
     "register", reg_ctx_new, reg_ctx_free, reg_init, reg_step, model_equal_id, model_hash_id,
-    reg_describe, model_partition_by_key, reg_accepts, true, false, reg_reach, reg_reset,
+    reg_describe, model_partition_by_key, reg_accepts, true, false, reg_reach, reg_reset, reg_follows, NULL,
 };
 
 const model model_cas_register = {
     "cas-register", reg_ctx_new, reg_ctx_free, reg_init, reg_step, model_equal_id, model_hash_id,
-    reg_describe, model_partition_by_key, cas_accepts, true, false, reg_reach, reg_reset,
+    reg_describe, model_partition_by_key, cas_accepts, true, false, reg_reach, reg_reset, reg_follows, NULL,
 };

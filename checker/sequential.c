@@ -12,7 +12,7 @@
  * orders, which is why the whole-history answer can differ from the per-key
  * ones (sequential consistency is not compositional).
  *
- * Three reductions keep the search small; none changes a verdict:
+ * Four reductions keep the search small; none changes a verdict:
  *
  * - Pooled info ops. An info op may be applied or skipped. One that ends
  *   its process (Jepsen's discipline) is never required and, with no
@@ -34,6 +34,21 @@
  *   exactly the state it saw before. Hence a completion exists after r iff
  *   one exists at all. (A write of the value already there is not moved:
  *   earlier, it would no longer overwrite what came in between.)
+ *
+ * - Killers first. Some ops leave, from any state, one and the same state
+ *   that no ok read or cas can see (model->kills: kv's appends and puts of
+ *   strings no read of the key contains, which lead to its dead state). If
+ *   the state already is that one and some process's next op is a killer,
+ *   applying it changes nothing, and it is the only choice tried. Why that
+ *   loses nothing: in any valid completion t, move the killer k to the
+ *   front. Up to k's old place every op sees the same states as before (k
+ *   changed nothing). From there to the next reset, t had the dead state,
+ *   so no ok read or cas is in that stretch, only appends and info ops;
+ *   without k those run on another state, which nobody reads, and an info
+ *   cas that did nothing in t can be left out. From the reset on the states
+ *   are the same again. (Info ops are never required, so that is allowed.)
+ *   On Porcupine's kv logs the appends no one ever reads otherwise make
+ *   every subset of them a configuration of its own.
  *
  * - Dead reads (models with reach/reset, seq_alive below). Each process's
  *   next ok read r must still be reachable: the state must be able to turn
@@ -57,6 +72,7 @@
 #include "checker/search.h"
 
 #define SEQ_NONE UINT32_MAX
+#define SEQ_UNKNOWN_STATE UINT64_MAX
 
 /* Dense numbering of 64-bit labels (processes, keys, classes). */
 typedef struct dense {
@@ -96,6 +112,13 @@ static void dense_free(dense *d)
     free(d->vals);
 }
 
+/* One cached list of seq_pieces: for base state b and read r, the list at
+ * rl[off - 1 ..] (off = 0: empty slot). */
+typedef struct seq_pslot {
+    uint64_t b;
+    uint32_t r, off;
+} seq_pslot;
+
 /* The search's data. Ops are numbered 0..n by their place in idx; plist
  * lists each process's ops in its own order: process p's are
  * plist[start[p] .. start[p] + len[p]), plus, when tcls[p] != 0, a pooled
@@ -121,12 +144,17 @@ typedef struct seq {
     bool prune;
     uint32_t *nread, *roff, *rl;
     size_t rn, rcap;
-    /* For an ok read at op i: pread[i] the op of the process's previous ok
-     * read (SEQ_NONE: none), and pairok[i] whether appends alone can lead
-     * from what that read saw to what this one sees (then the pair needs no
-     * reset). isreset[i]: op i can reset the state. */
-    uint32_t *pread;
+    /* For an ok read at op i: anchor[i] is the process's last ok op before
+     * it that pins something about the state (a read, a reset, an append;
+     * SEQ_NONE: none), and pairok[i] whether, with no reset in between, the
+     * read can follow its anchor (model->follows); if not, a reset must
+     * still be possible between them. isreset[i]: op i can reset the state. */
+    uint32_t *anchor;
     bool *pairok, *isreset;
+    uint8_t *kill;              /* per op: model->kills, 0 not asked yet, 1 yes, 2 no */
+    uint64_t *rstate;           /* per ok read: the state it saw (a write of its value) */
+    seq_pslot *pmap;            /* seq_pieces' cache */
+    size_t pmask, pn;
 } seq;
 
 static inline uint64_t zpos(uint32_t p, uint32_t pos) { return chk_mix64(((uint64_t)p << 32 | pos) + 0x7f4a7c15ULL); }
@@ -163,25 +191,104 @@ static const uint32_t *seq_resets(seq *S, uint32_t r)
     return S->rl + S->roff[r] - 1;
 }
 
-/* Is there a reset that can still run before the read r and, if after is
- * not SEQ_NONE, after the read `after` of the same process? A reset w of
- * process q is still possible iff q has not gone past it: pos[q] <= rank[w]
- * (a pooled op counts as always possible, which is optimistic). */
-static bool seq_reset_left(seq *S, uint32_t r, uint32_t after)
+/* Is op e (of r's partition) still possible before the read r, and after
+ * rank lo of r's own process (SEQ_NONE: no bound)? Its process must not
+ * have gone past it (a pooled op counts as always possible: optimistic). */
+static bool seq_open(const seq *S, uint32_t e, uint32_t r, uint32_t lo)
 {
-    for (const uint32_t *w = seq_resets(S, r); *w != SEQ_NONE; w++)
-        if (S->pos[S->pof[*w]] <= S->rank[*w] &&
-            (after == SEQ_NONE || S->pof[*w] != S->pof[r] || S->rank[*w] > S->rank[after]))
+    uint32_t q = S->pof[e];
+    if (S->pos[q] > S->rank[e])
+        return false;
+    return q != S->pof[r] || (S->rank[e] < S->rank[r] && (lo == SEQ_NONE || S->rank[e] > lo));
+}
+
+/* The appends e of r's partition such that r is still reachable from the
+ * state step(b, e): computed once per (b, r) (b is a canonical state). */
+static const uint32_t *seq_pieces(seq *S, uint64_t b, uint32_t r)
+{
+    uint64_t h = chk_mix64(b ^ chk_mix64(r + 1));
+    size_t i = h & S->pmask;
+    for (; S->pmap[i].off; i = (i + 1) & S->pmask)
+        if (S->pmap[i].b == b && S->pmap[i].r == r)
+            return S->rl + S->pmap[i].off - 1;
+    size_t off = S->rn;
+    const hist_op *ro = &S->ops[S->idx[r]];
+    for (uint32_t e = 0; e < S->start[S->P]; e++) {
+        uint64_t nx;
+        const hist_op *eo = &S->ops[S->idx[e]];
+        if (S->kof[e] == S->kof[r] && eo->f == HIST_F_APPEND && S->m->step(S->ctx, b, eo, &nx) &&
+            S->m->reach(S->ctx, nx, ro))
+            seq_rl_push(S, e);
+    }
+    seq_rl_push(S, SEQ_NONE);
+    S->pmap[i] = (seq_pslot){b, r, (uint32_t)off + 1};
+    if (++S->pn * 2 > S->pmask) { /* grow */
+        size_t om = S->pmask;
+        seq_pslot *old = S->pmap;
+        S->pmask = om * 2 + 1;
+        S->pmap = calloc(S->pmask + 1, sizeof *S->pmap);
+        if (!S->pmap)
+            abort();
+        for (size_t j = 0; j <= om; j++)
+            if (old[j].off) {
+                size_t k = chk_mix64(old[j].b ^ chk_mix64(old[j].r + 1)) & S->pmask;
+                while (S->pmap[k].off)
+                    k = (k + 1) & S->pmask;
+                S->pmap[k] = old[j];
+            }
+        free(old);
+    }
+    return S->rl + off;
+}
+
+/* Can the read r follow state b with no reset in between (after rank lo of
+ * r's process)? It fits b now, or b can be extended to it by appends that
+ * are still possible (each may be counted more than once: optimistic). A
+ * depth-first walk over the states on the way, given up (answering true)
+ * after SEQ_FROM_WORK of them. */
+#define SEQ_FROM_WORK 64
+static bool seq_from_walk(seq *S, uint64_t b, uint32_t r, uint32_t lo, int *work)
+{
+    const hist_op *ro = &S->ops[S->idx[r]];
+    uint64_t nx;
+    if (S->m->step(S->ctx, b, ro, &nx) || --*work < 0)
+        return true;
+    if (!S->m->reach(S->ctx, b, ro))
+        return false;
+    for (const uint32_t *e = seq_pieces(S, b, r); *e != SEQ_NONE; e++)
+        if (seq_open(S, *e, r, lo) && S->m->step(S->ctx, b, &S->ops[S->idx[*e]], &nx) &&
+            seq_from_walk(S, nx, r, lo, work))
             return true;
     return false;
 }
 
+static bool seq_from(seq *S, uint64_t b, uint32_t r, uint32_t lo)
+{
+    int work = SEQ_FROM_WORK;
+    return seq_from_walk(S, b, r, lo, &work);
+}
+
+/* Is there a reset that can still run before the read r (and after rank
+ * lo of r's process) from which r can be reached? */
+static bool seq_reset_left(seq *S, uint32_t r, uint32_t lo)
+{
+    for (const uint32_t *w = seq_resets(S, r); *w != SEQ_NONE; w++) {
+        uint64_t after;
+        if (seq_open(S, *w, r, lo) && S->m->reset(S->ctx, &S->ops[S->idx[*w]], &after) &&
+            seq_from(S, after, r, S->pof[*w] == S->pof[r] ? S->rank[*w] : lo))
+            return true;
+    }
+    return false;
+}
+
 /* Can every process's remaining ok reads still happen? Its next read must
- * be reachable from the current state; with `full`, also each later read
- * from what the read before it saw. (A `true` may be optimistic: reach only
- * looks at prefixes and ignores which appends are left. A `false` is
- * certain.) Only the next reads depend on the state; the later pairs change
- * only when some process goes past a reset, hence `full`. */
+ * be reachable from the current state, and each remaining read from its
+ * anchor if that is still ahead; either way, or from a reset that can still
+ * come in between. "Reachable" asks the model (reach) and that an append
+ * that extends the state towards the read is still possible. (A `true` may
+ * be optimistic; a `false` is certain.) The anchored pairs change only
+ * when some process goes past a reset or an append, so the later ones are
+ * checked only with `full`. */
 static bool seq_alive(seq *S, bool full)
 {
     for (uint32_t p = 0; p < S->P; p++) {
@@ -190,18 +297,35 @@ static bool seq_alive(seq *S, bool full)
         uint32_t x = S->nread[S->start[p] + S->pos[p]];
         if (x == SEQ_NONE)
             continue;
-        uint32_t r = S->plist[x];
-        if (!S->m->reach(S->ctx, S->states[S->kof[r]], &S->ops[S->idx[r]]) && !seq_reset_left(S, r, SEQ_NONE))
+        uint32_t r = S->plist[x], lo = S->pos[p] ? S->pos[p] - 1 : SEQ_NONE;
+        if (!seq_from(S, S->states[S->kof[r]], r, lo) && !seq_reset_left(S, r, lo))
             return false;
-        for (uint32_t end = S->start[p] + S->len[p]; full && x + 1 < end;) {
-            if ((x = S->nread[x + 1]) == SEQ_NONE)
+        for (uint32_t end = S->start[p] + S->len[p];;) {
+            uint32_t a = S->anchor[r];
+            if (a != SEQ_NONE && S->rank[a] >= S->pos[p]) {
+                const hist_op *ao = &S->ops[S->idx[a]];
+                uint64_t base;
+                bool known = ao->f == HIST_F_READ ? (base = S->rstate[a]) != SEQ_UNKNOWN_STATE
+                                                  : S->m->reset(S->ctx, ao, &base);
+                bool ok = known ? seq_from(S, base, r, S->rank[a]) : S->pairok[r];
+                if (!ok && !seq_reset_left(S, r, S->rank[a]))
+                    return false;
+            }
+            if (!full || x + 1 >= end || (x = S->nread[x + 1]) == SEQ_NONE)
                 break;
             r = S->plist[x];
-            if (!S->pairok[r] && !seq_reset_left(S, r, S->pread[r]))
-                return false;
         }
     }
     return true;
+}
+
+static bool seq_kills(seq *S, uint32_t i)
+{
+    if (!S->m->kills)
+        return false;
+    if (!S->kill[i])
+        S->kill[i] = S->m->kills(S->ctx, &S->ops[S->idx[i]]) ? 1 : 2;
+    return S->kill[i] == 1;
 }
 
 /* One move forward (d = 1) or back (d = -1) of v: v < P is process v (its
@@ -287,12 +411,16 @@ static void seq_build(seq *S, size_t n)
             if (S->len[p] == 0)
                 S->reached[S->tcls[p] - 1]++;
         }
-    S->prune = S->m->reach && S->m->reset;
+    S->prune = S->m->reach && S->m->reset && S->m->follows;
     S->nread = malloc((n + 1) * sizeof *S->nread);
     S->roff = calloc(n + 1, sizeof *S->roff);
-    S->pread = malloc((n + 1) * sizeof *S->pread);
+    S->anchor = malloc((n + 1) * sizeof *S->anchor);
     S->pairok = calloc(n + 1, sizeof *S->pairok);
     S->isreset = calloc(n + 1, sizeof *S->isreset);
+    S->kill = calloc(n + 1, sizeof *S->kill);
+    S->rstate = calloc(n + 1, sizeof *S->rstate);
+    S->pmask = 1023;
+    S->pmap = calloc(S->pmask + 1, sizeof *S->pmap);
     for (uint32_t p = 0; S->prune && p < P; p++) {
         uint32_t next = SEQ_NONE, last = SEQ_NONE;
         for (uint32_t x = S->start[p + 1]; x-- > S->start[p];) {
@@ -301,21 +429,23 @@ static void seq_build(seq *S, size_t n)
                 next = x;
             S->nread[x] = next;
         }
-        /* What a read saw is the state a write of its value leaves (reach
-         * compares contents, not handles). */
         for (uint32_t x = S->start[p]; x < S->start[p + 1]; x++) {
             uint32_t i = S->plist[x];
             const hist_op *o = &ops[S->idx[i]];
             uint64_t after;
             S->isreset[i] = S->m->reset(S->ctx, o, &after);
-            if (o->type != HIST_OK || o->f != HIST_F_READ)
+            if (o->type != HIST_OK)
                 continue;
-            S->pread[i] = last;
-            if (last != SEQ_NONE) {
-                hist_op w = {.f = HIST_F_WRITE, .type = HIST_OK, .key = o->key, .arg = ops[S->idx[last]].ret};
-                S->pairok[i] = S->m->reset(S->ctx, &w, &after) && S->m->reach(S->ctx, after, o);
+            if (o->f == HIST_F_READ) {
+                /* what it saw: the state a write of its value leaves */
+                hist_op w = {.f = HIST_F_WRITE, .type = HIST_OK, .key = o->key, .arg = o->ret};
+                if (!S->m->reset(S->ctx, &w, &S->rstate[i]))
+                    S->rstate[i] = SEQ_UNKNOWN_STATE;
+                S->anchor[i] = last;
+                S->pairok[i] = last == SEQ_NONE || S->m->follows(S->ctx, &ops[S->idx[last]], o);
             }
-            last = i;
+            if (o->f == HIST_F_READ || o->f == HIST_F_APPEND || S->isreset[i])
+                last = i;
         }
     }
     S->states = malloc((S->K + 1) * sizeof *S->states);
@@ -336,7 +466,7 @@ static void seq_free(seq *S)
     free(S->pof); free(S->kof); free(S->start); free(S->len); free(S->pos);
     free(S->plist); free(S->rank); free(S->tcls); free(S->reached); free(S->used);
     free(S->crep); free(S->states); free(S->nread); free(S->roff); free(S->rl);
-    free(S->pread); free(S->pairok); free(S->isreset);
+    free(S->anchor); free(S->pairok); free(S->isreset); free(S->kill); free(S->rstate); free(S->pmap);
 }
 
 /* The memo key of the current configuration: positions (two per word),
@@ -442,8 +572,9 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
             uint32_t oi = S.plist[S.start[cand[i]] + S.pos[cand[i]]];
             const hist_op *o = &ops[idx[oi]];
             uint64_t nx;
-            if (o->type == HIST_OK && o->f == HIST_F_READ && m->step(ctx, S.states[S.kof[oi]], o, &nx) &&
-                nx == S.states[S.kof[oi]]) {
+            if (!m->step(ctx, S.states[S.kof[oi]], o, &nx) || nx != S.states[S.kof[oi]])
+                continue;
+            if ((o->type == HIST_OK && o->f == HIST_F_READ) || seq_kills(&S, oi)) {
                 lo = 2 * i;
                 hi = lo + 1;
                 forced = true;
@@ -476,7 +607,7 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
             seq_move(&S, mv, 1);
             seq_set_state(&S, k, nx);
             bool fresh = false;
-            if (!S.prune || seq_alive(&S, !pool && S.isreset[oi])) {
+            if (!S.prune || seq_alive(&S, !pool && o->f != HIST_F_READ)) {
                 seq_key(&S, key);
                 fresh = memo_insert(&memo, chk_mix64(S.zp ^ S.zs), key, (uint32_t)nkey);
             }

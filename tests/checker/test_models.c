@@ -63,6 +63,13 @@ static void test_kv_append(void **state)
     uint32_t a = history_intern_string(&h, "ab", 2), b = history_intern_string(&h, "c", 1);
     uint32_t abc = history_intern_string(&h, "abc", 3), abd = history_intern_string(&h, "abd", 3);
     uint32_t cab = history_intern_string(&h, "cab", 3), empty = h.initial;
+    /* The model learns from the history which strings reads can see
+     * (model_kv.c, dead strings): the reads below are in it. */
+    const char *seen[] = {"\"abc\"", "\"abd\"", "\"cab\"", "\"ab\""};
+    for (int i = 0; i < 4; i++) {
+        hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
+        hb_ev(&h, 0, HIST_OK, "read", NULL, seen[i]);
+    }
     const model *m = model_find("kv");
     void *ctx = m->ctx_new(&h);
     uint64_t s = m->init(ctx), s1, s2, nx;
@@ -94,6 +101,18 @@ static void test_kv_append(void **state)
     hist_op cas = op(HIST_F_CAS, HIST_OK, abc, a, 0, 0);
     assert_true(m->step(ctx, s2, &cas, &nx));
     rd.ret = a;
+    assert_true(m->step(ctx, nx, &rd, &nx));
+    /* a string no read sees ("abcc") is dead: appends keep it dead, no read
+     * sees it, a put brings back a live one */
+    assert_true(m->step(ctx, s2, &bp, &s1));
+    assert_true(m->step(ctx, s1, &bp, &nx));
+    assert_int_equal(nx, s1);
+    hist_op cas2 = op(HIST_F_CAS, HIST_OK, abc, a, 0, 0);
+    assert_false(m->step(ctx, s1, &cas2, &nx));
+    rd.ret = empty;
+    assert_false(m->step(ctx, s1, &rd, &nx));
+    assert_true(m->step(ctx, s1, &put, &nx));
+    rd.ret = abc;
     assert_true(m->step(ctx, nx, &rd, &nx));
     m->ctx_free(ctx);
     history_free(&h);

@@ -26,12 +26,78 @@ static uint32_t rnd(uint32_t n)
 
 /* ---- brute force: every order of every subset of info ops ---- */
 
+/* Its own model, written plainly and independently of checker/model_*.c
+ * (so reductions inside the models, such as kv's dead strings, are tested
+ * too): register states are value ids; kv states are strings kept in a
+ * small table (0 = null, i + 1 = bf_str[i]). */
+enum { BF_MAX = 1 << 16 };
+static char bf_str[BF_MAX][64];
+static uint32_t bf_slot[BF_MAX * 2]; /* open addressing: index + 1 into bf_str */
+static size_t bf_nstr;
+
+static uint64_t bf_intern(const char *str)
+{
+    uint64_t hs = 1469598103934665603ULL;
+    for (const char *c = str; *c; c++)
+        hs = (hs ^ (unsigned char)*c) * 1099511628211ULL;
+    size_t i = hs & (BF_MAX * 2 - 1);
+    for (; bf_slot[i]; i = (i + 1) & (BF_MAX * 2 - 1))
+        if (strcmp(bf_str[bf_slot[i] - 1], str) == 0)
+            return bf_slot[i];
+    assert_true(bf_nstr < BF_MAX && strlen(str) < sizeof bf_str[0]);
+    snprintf(bf_str[bf_nstr], sizeof bf_str[0], "%s", str);
+    bf_slot[i] = (uint32_t)++bf_nstr;
+    return bf_nstr;
+}
+
+static const char *bf_string(const history *h, uint32_t v)
+{
+    assert_int_equal(h->vals[v].kind, HIST_V_STRING);
+    return h->vals[v].str;
+}
+
+static bool bf_step(const history *h, bool kv, uint64_t s, const hist_op *o, uint64_t *nx)
+{
+    *nx = s;
+    if (!kv) {
+        if (o->f == HIST_F_READ)
+            return o->type != HIST_OK || o->ret == s;
+        if (o->f == HIST_F_WRITE)
+            *nx = o->arg;
+        if (o->f == HIST_F_CAS && s == o->arg)
+            *nx = o->arg2;
+        return o->f != HIST_F_CAS || o->type != HIST_OK || s == o->arg;
+    }
+    char buf[64];
+    switch (o->f) {
+    case HIST_F_READ:
+        if (o->type != HIST_OK)
+            return true;
+        if (o->ret == HIST_NULL)
+            return s == 0;
+        return s != 0 && strcmp(bf_str[s - 1], bf_string(h, o->ret)) == 0;
+    case HIST_F_WRITE:
+        *nx = bf_intern(bf_string(h, o->arg));
+        return true;
+    case HIST_F_DELETE:
+        *nx = 0;
+        return true;
+    case HIST_F_APPEND:
+        snprintf(buf, sizeof buf, "%s%s", s ? bf_str[s - 1] : "", bf_string(h, o->arg));
+        *nx = bf_intern(buf);
+        return true;
+    default:
+        fail_msg("brute force: unexpected f %d", o->f);
+        return false;
+    }
+}
+
 typedef struct bf {
+    const history *h;
     const hist_op *ops;
     uint32_t *idx;
     size_t n;
-    const model *m;
-    void *ctx;
+    bool kv;
     bool seq; /* sequential: process order instead of real time */
 } bf;
 
@@ -57,25 +123,26 @@ static bool bf_search(const bf *b, uint32_t placed, uint64_t state)
                 blocked = j != i && !(placed >> j & 1) && p->type == HIST_OK && p->cmp < o->inv;
         }
         uint64_t nx;
-        if (!blocked && b->m->step(b->ctx, state, o, &nx) && bf_search(b, placed | 1u << i, nx))
+        if (!blocked && bf_step(b->h, b->kv, state, o, &nx) && bf_search(b, placed | 1u << i, nx))
             return true;
     }
     return false;
 }
 
-static int brute_force(const history *h, const char *model_name, bool seq)
+static int brute_force(const history *h, bool kv, bool seq)
 {
     hist_op *ops;
     size_t nops;
     char err[128];
     assert_int_equal(history_ops(h, &ops, &nops, err, sizeof err), 0);
-    bf b = {ops, malloc((nops + 1) * sizeof(uint32_t)), 0, model_find(model_name), NULL, seq};
+    bf b = {h, ops, malloc((nops + 1) * sizeof(uint32_t)), 0, kv, seq};
     for (size_t i = 0; i < nops; i++)
         if (ops[i].type != HIST_FAIL && !(ops[i].f == HIST_F_READ && ops[i].type != HIST_OK))
             b.idx[b.n++] = (uint32_t)i;
-    b.ctx = b.m->ctx_new(h);
-    bool ok = bf_search(&b, 0, b.m->init(b.ctx));
-    b.m->ctx_free(b.ctx);
+    bf_nstr = 0;
+    memset(bf_slot, 0, sizeof bf_slot);
+    assert_int_equal(h->initial, HIST_NULL); /* kv: state 0 */
+    bool ok = bf_search(&b, 0, kv ? 0 : HIST_NULL);
     free(b.idx);
     free(ops);
     return ok ? 0 : 1;
@@ -138,7 +205,7 @@ static void agree(bool kv, bool appends, int rounds, int nmax, bool seq)
         history h;
         history_init(&h);
         random_history(&h, kv, appends, nmax);
-        int want = brute_force(&h, model, seq);
+        int want = brute_force(&h, kv, seq);
         int got = hb_check(&h, model, seq ? CHECK_SEQUENTIAL : CHECK_LINEARIZABLE, 0, NULL);
         if (got != want) {
             history_write_jsonl(stderr, &h);
@@ -158,6 +225,89 @@ static void test_bruteforce_kv_delete(void **s) { (void)s; agree(true, false, 30
 static void test_bruteforce_seq_register(void **s) { (void)s; agree(false, false, 4000, 8, true); }
 static void test_bruteforce_seq_kv(void **s) { (void)s; agree(true, true, 4000, 8, true); }
 static void test_bruteforce_seq_kv_delete(void **s) { (void)s; agree(true, false, 3000, 8, true); }
+
+/* Porcupine-like kv histories for the sequential search: unique appended
+ * values, puts, several reads per process, 4 processes. A random order of
+ * the ops is run on a string (so reads see what that order gives: a
+ * witness), then half the time one read is changed to another read's value
+ * or to a prefix of what it saw; events are written in another random
+ * interleaving (real time does not matter to sequential consistency). Some
+ * writes end in info (process retired). Larger than the tiny histories, so
+ * the reductions that need several reads and appends per process
+ * (anchors, pieces, dead strings, killers) get exercised. */
+static void porcupine_like(history *h, int nops)
+{
+    enum { NP = 4 };
+    char vals[16][64], state[512] = "", seen[16][512];
+    int proc_of[16], f_of[16], nread = 0, read_at[16];
+    for (int i = 0, napp = 0; i < nops; i++) {
+        proc_of[i] = (int)rnd(NP);
+        int k = (int)rnd(10);
+        f_of[i] = k < 4 ? 0 : k < 9 ? 1 : 2; /* get, append, put */
+        if (f_of[i] == 1 && ++napp > 5)
+            f_of[i] = 0; /* the brute force tries every order of the appends */
+        snprintf(vals[i], sizeof vals[i], "%c%d", "xyz"[f_of[i]], i % 100);
+    }
+    /* the witness: run the ops in index order (each process's ops are in
+     * index order too) */
+    for (int i = 0; i < nops; i++) {
+        if (f_of[i] == 0) {
+            snprintf(seen[i], sizeof seen[i], "%s", state);
+            read_at[nread++] = i;
+        } else if (f_of[i] == 1) {
+            strcat(state, vals[i]); /* at most 12 values of <= 4 bytes */
+        } else {
+            strcpy(state, vals[i]);
+        }
+    }
+    if (nread > 0 && rnd(2)) { /* corrupt one read */
+        int i = read_at[rnd((uint32_t)nread)], j = read_at[rnd((uint32_t)nread)];
+        if (rnd(2))
+            memmove(seen[i], seen[j], sizeof seen[i]);
+        else
+            seen[i][strlen(seen[i]) / 2] = 0;
+    }
+    /* emit: repeatedly pick a process and emit its next op */
+    int next[NP] = {0};
+    long pid[NP] = {0, 1, 2, 3}, fresh = NP;
+    for (int left = nops; left > 0;) {
+        int p = (int)rnd(NP), i = next[p];
+        while (i < nops && proc_of[i] != p)
+            i++;
+        if (i >= nops)
+            continue;
+        next[p] = i + 1;
+        left--;
+        char v[600];
+        const char *f = f_of[i] == 0 ? "read" : f_of[i] == 1 ? "append" : "write";
+        snprintf(v, sizeof v, "\"%s\"", f_of[i] == 0 ? seen[i] : vals[i]);
+        hb_ev(h, pid[p], HIST_INVOKE, f, "k", f_of[i] == 0 ? "null" : v);
+        bool info = f_of[i] != 0 && rnd(12) == 0;
+        hb_ev(h, pid[p], info ? HIST_INFO : HIST_OK, f, "k", v);
+        if (info)
+            pid[p] = fresh++;
+    }
+}
+
+static void test_bruteforce_seq_porcupine_like(void **s)
+{
+    (void)s;
+    int counts[3] = {0, 0, 0};
+    for (int i = 0; i < 1500; i++) {
+        history h;
+        history_init(&h);
+        porcupine_like(&h, 8 + (int)rnd(5));
+        int want = brute_force(&h, true, true);
+        int got = hb_check(&h, "kv", CHECK_SEQUENTIAL, 0, NULL);
+        if (got != want) {
+            history_write_jsonl(stderr, &h);
+            fail_msg("round %d: sequential search says %d, brute force %d", i, got, want);
+        }
+        counts[want]++;
+        history_free(&h);
+    }
+    assert_true(counts[0] > 1500 / 10 && counts[1] > 1500 / 10);
+}
 
 /* ---- a simulated concurrent register: linearizable by construction ---- */
 
@@ -246,6 +396,15 @@ static void test_simulated_register(void **s)
 
 /* ---- sequential consistency ---- */
 
+/* p1 reads x as null after p0's write of 1 completed: a stale read */
+static void stale_read(history *h)
+{
+    hb_ev(h, 0, HIST_INVOKE, "write", "x", "1");
+    hb_ev(h, 0, HIST_OK, "write", "x", "1");
+    hb_ev(h, 1, HIST_INVOKE, "read", "x", "null");
+    hb_ev(h, 1, HIST_OK, "read", "x", "null");
+}
+
 static void test_sequential(void **s)
 {
     (void)s;
@@ -253,10 +412,7 @@ static void test_sequential(void **s)
     json_t *r = NULL;
     /* a stale read: not linearizable, sequentially consistent */
     history_init(&h);
-    hb_ev(&h, 0, HIST_INVOKE, "write", "x", "1");
-    hb_ev(&h, 0, HIST_OK, "write", "x", "1");
-    hb_ev(&h, 1, HIST_INVOKE, "read", "x", "null");
-    hb_ev(&h, 1, HIST_OK, "read", "x", "null");
+    stale_read(&h);
     assert_int_equal(hb_check(&h, "register", CHECK_LINEARIZABLE | CHECK_SEQUENTIAL, 0, &r), 1);
     assert_string_equal(json_string_value(json_object_get(r, "strongest")), "sequential");
     json_decref(r);
@@ -294,10 +450,7 @@ static void test_sequential(void **s)
      * answer is unknown (exit 2), while the per-key answer ignores the
      * budget and is given */
     history_init(&h);
-    hb_ev(&h, 0, HIST_INVOKE, "write", "x", "1");
-    hb_ev(&h, 0, HIST_OK, "write", "x", "1");
-    hb_ev(&h, 1, HIST_INVOKE, "read", "x", "null");
-    hb_ev(&h, 1, HIST_OK, "read", "x", "null");
+    stale_read(&h);
     hb_ev(&h, 2, HIST_INVOKE, "write", "y", "1");
     hb_ev(&h, 2, HIST_OK, "write", "y", "1");
     assert_int_equal(hb_check(&h, "register", CHECK_SEQUENTIAL, 1, &r), 2);
@@ -381,7 +534,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bruteforce_register), cmocka_unit_test(test_bruteforce_seq_register),
-        cmocka_unit_test(test_bruteforce_seq_kv), cmocka_unit_test(test_bruteforce_kv),
+        cmocka_unit_test(test_bruteforce_seq_kv), cmocka_unit_test(test_bruteforce_seq_porcupine_like),
+        cmocka_unit_test(test_bruteforce_kv),
         cmocka_unit_test(test_bruteforce_kv_delete), cmocka_unit_test(test_bruteforce_seq_kv_delete),
         cmocka_unit_test(test_simulated_register),  cmocka_unit_test(test_sequential),
         cmocka_unit_test(test_budget_unknown),      cmocka_unit_test(test_eventual),

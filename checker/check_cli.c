@@ -9,10 +9,12 @@
 
 #include "checker/check_cli.h"
 #include "checker/checker.h"
+#include "checker/invariants.h"
 #include "checker/search.h"
 
 static const char USAGE[] =
     "usage: riftlab check HISTORY|DIR... [options]\n"
+    "       riftlab check --invariants RUNDIR [--json]   (node traces; see --invariants --help)\n"
     "\n"
     "Checks recorded histories for linearizability, sequential and eventual consistency.\n"
     "A directory is searched (recursively) for *.jsonl, *.edn, *.log and *.txt files.\n"
@@ -154,6 +156,9 @@ int check_main(int argc, char **argv)
         {"html", required_argument, NULL, 'H'},    {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
+    for (int i = 1; i < argc; i++)   /* a separate command over a run's traces */
+        if (!strcmp(argv[i], "--invariants") || !strncmp(argv[i], "--invariants=", 13))
+            return inv_check_main(argc, argv);
     check_options o;
     check_options_default(&o);
     const char *format = "auto", *html = NULL;

@@ -421,21 +421,28 @@ static void seq_build(seq *S, size_t n)
     S->rstate = calloc(n + 1, sizeof *S->rstate);
     S->pmask = 1023;
     S->pmap = calloc(S->pmask + 1, sizeof *S->pmap);
+    uint32_t *lastk = malloc((S->K + 1) * sizeof *lastk), *stamp = calloc(S->K + 1, sizeof *stamp);
     for (uint32_t p = 0; S->prune && p < P; p++) {
-        uint32_t next = SEQ_NONE, last = SEQ_NONE;
+        uint32_t next = SEQ_NONE;
         for (uint32_t x = S->start[p + 1]; x-- > S->start[p];) {
             const hist_op *o = &ops[S->idx[S->plist[x]]];
             if (o->type == HIST_OK && o->f == HIST_F_READ)
                 next = x;
             S->nread[x] = next;
         }
+        /* anchors are per partition: other keys' ops say nothing */
         for (uint32_t x = S->start[p]; x < S->start[p + 1]; x++) {
-            uint32_t i = S->plist[x];
+            uint32_t i = S->plist[x], k = S->kof[i];
             const hist_op *o = &ops[S->idx[i]];
             uint64_t after;
             S->isreset[i] = S->m->reset(S->ctx, o, &after);
             if (o->type != HIST_OK)
                 continue;
+            if (stamp[k] != p + 1) {
+                stamp[k] = p + 1;
+                lastk[k] = SEQ_NONE;
+            }
+            uint32_t last = lastk[k];
             if (o->f == HIST_F_READ) {
                 /* what it saw: the state a write of its value leaves */
                 hist_op w = {.f = HIST_F_WRITE, .type = HIST_OK, .key = o->key, .arg = o->ret};
@@ -445,9 +452,11 @@ static void seq_build(seq *S, size_t n)
                 S->pairok[i] = last == SEQ_NONE || S->m->follows(S->ctx, &ops[S->idx[last]], o);
             }
             if (o->f == HIST_F_READ || o->f == HIST_F_APPEND || S->isreset[i])
-                last = i;
+                lastk[k] = i;
         }
     }
+    free(lastk);
+    free(stamp);
     S->states = malloc((S->K + 1) * sizeof *S->states);
     for (uint32_t k = 0; k < S->K; k++) {
         S->states[k] = S->m->init(S->ctx);

@@ -50,10 +50,15 @@ static uint64_t bf_intern(const char *str)
     return bf_nstr;
 }
 
+/* A string value as a C string (the table's bytes need not end in NUL). */
 static const char *bf_string(const history *h, uint32_t v)
 {
+    static char buf[64];
     assert_int_equal(h->vals[v].kind, HIST_V_STRING);
-    return h->vals[v].str;
+    assert_true(h->vals[v].slen < sizeof buf);
+    memcpy(buf, h->vals[v].str, h->vals[v].slen);
+    buf[h->vals[v].slen] = 0;
+    return buf;
 }
 
 static bool bf_step(const history *h, bool kv, uint64_t s, const hist_op *o, uint64_t *nx)
@@ -122,8 +127,11 @@ static bool bf_search(const bf *b, uint32_t placed, uint64_t state)
             else
                 blocked = j != i && !(placed >> j & 1) && p->type == HIST_OK && p->cmp < o->inv;
         }
-        uint64_t nx;
-        if (!blocked && bf_step(b->h, b->kv, state, o, &nx) && bf_search(b, placed | 1u << i, nx))
+        /* two keys at most: "k" in the low 32 bits of state, "j" in the high */
+        bool hi = b->h->vals[o->key].slen == 1 && b->h->vals[o->key].str[0] == 'j';
+        uint64_t nx, mine = hi ? state >> 32 : state & 0xffffffffu;
+        if (!blocked && bf_step(b->h, b->kv, mine, o, &nx) &&
+            bf_search(b, placed | 1u << i, hi ? (state & 0xffffffffu) | nx << 32 : (state & ~0xffffffffULL) | nx))
             return true;
     }
     return false;
@@ -142,7 +150,7 @@ static int brute_force(const history *h, bool kv, bool seq)
     bf_nstr = 0;
     memset(bf_slot, 0, sizeof bf_slot);
     assert_int_equal(h->initial, HIST_NULL); /* kv: state 0 */
-    bool ok = bf_search(&b, 0, kv ? 0 : HIST_NULL);
+    bool ok = bf_search(&b, 0, kv ? 0 : (uint64_t)HIST_NULL << 32 | HIST_NULL);
     free(b.idx);
     free(ops);
     return ok ? 0 : 1;
@@ -151,8 +159,9 @@ static int brute_force(const history *h, bool kv, bool seq)
 /* A random tiny history of one key: 3 client slots, up to nmax ops, random
  * results (so about half are not linearizable), ok/info/fail outcomes, and
  * sometimes ops left pending at the end. kv uses appends and strings. */
-static void random_history(history *h, bool kv, bool appends, int nmax)
+static void random_history(history *h, bool kv, bool appends, int nmax, bool two_keys)
 {
+    const char *key[3] = {"k", "k", "k"};
     static const char *const reg_vals[] = {"null", "0", "1", "2"};
     static const char *const kv_vals[] = {"null", "\"\"", "\"a\"", "\"b\"", "\"ab\"", "\"ba\"", "\"aa\""};
     long proc[3] = {0, 1, 2}, next_proc = 3;
@@ -173,16 +182,17 @@ static void random_history(history *h, bool kv, bool appends, int nmax)
             else
                 snprintf(vs[s], sizeof vs[s], "%s", k == 0 ? "null" : reg_vals[1 + rnd(3)]);
             snprintf(fs[s], sizeof fs[s], "%s", f);
-            hb_ev(h, proc[s], HIST_INVOKE, f, "k", vs[s]);
+            key[s] = two_keys && rnd(2) ? "j" : "k";
+            hb_ev(h, proc[s], HIST_INVOKE, f, key[s], vs[s]);
             pending[s] = 1;
         } else {
             int r = (int)rnd(10);
             if (strcmp(fs[s], "read") == 0) {
                 const char *v = kv ? kv_vals[rnd(7)] : reg_vals[rnd(4)];
-                hb_ev(h, proc[s], r < 8 ? HIST_OK : HIST_FAIL, "read", "k", r < 8 ? v : NULL);
+                hb_ev(h, proc[s], r < 8 ? HIST_OK : HIST_FAIL, "read", key[s], r < 8 ? v : NULL);
             } else {
                 int t = r < 6 ? HIST_OK : r < 8 ? HIST_INFO : HIST_FAIL;
-                hb_ev(h, proc[s], t, fs[s], "k", vs[s]);
+                hb_ev(h, proc[s], t, fs[s], key[s], vs[s]);
                 if (t == HIST_INFO)
                     proc[s] = next_proc++; /* Jepsen retires a crashed process */
             }
@@ -197,14 +207,14 @@ static void random_history(history *h, bool kv, bool appends, int nmax)
  * or sequential consistency (process order; one key, so the per-key and
  * whole-history answers are the same, and with no budget given the answer
  * must never be unknown). */
-static void agree(bool kv, bool appends, int rounds, int nmax, bool seq)
+static void agree(bool kv, bool appends, int rounds, int nmax, bool seq, bool two_keys)
 {
     const char *model = kv ? "kv" : "cas-register";
     int counts[3] = {0, 0, 0};
     for (int i = 0; i < rounds; i++) {
         history h;
         history_init(&h);
-        random_history(&h, kv, appends, nmax);
+        random_history(&h, kv, appends, nmax, two_keys);
         int want = brute_force(&h, kv, seq);
         int got = hb_check(&h, model, seq ? CHECK_SEQUENTIAL : CHECK_LINEARIZABLE, 0, NULL);
         if (got != want) {
@@ -219,12 +229,20 @@ static void agree(bool kv, bool appends, int rounds, int nmax, bool seq)
     assert_true(counts[0] > rounds / 20 && counts[1] > rounds / 20);
 }
 
-static void test_bruteforce_register(void **s) { (void)s; agree(false, false, 4000, 6, false); }
-static void test_bruteforce_kv(void **s) { (void)s; agree(true, true, 3000, 6, false); }
-static void test_bruteforce_kv_delete(void **s) { (void)s; agree(true, false, 3000, 6, false); }
-static void test_bruteforce_seq_register(void **s) { (void)s; agree(false, false, 4000, 8, true); }
-static void test_bruteforce_seq_kv(void **s) { (void)s; agree(true, true, 4000, 8, true); }
-static void test_bruteforce_seq_kv_delete(void **s) { (void)s; agree(true, false, 3000, 8, true); }
+static void test_bruteforce_register(void **s) { (void)s; agree(false, false, 4000, 6, false, false); }
+static void test_bruteforce_kv(void **s) { (void)s; agree(true, true, 3000, 6, false, false); }
+static void test_bruteforce_kv_delete(void **s) { (void)s; agree(true, false, 3000, 6, false, false); }
+static void test_bruteforce_seq_register(void **s) { (void)s; agree(false, false, 4000, 8, true, false); }
+static void test_bruteforce_seq_kv(void **s) { (void)s; agree(true, true, 4000, 8, true, false); }
+static void test_bruteforce_seq_kv_delete(void **s) { (void)s; agree(true, false, 3000, 8, true, false); }
+/* Two keys: the whole-history sequential search (the exit code is its
+ * verdict) against the brute force over both keys at once. */
+static void test_bruteforce_seq_two_keys(void **s)
+{
+    (void)s;
+    agree(false, false, 3000, 8, true, true);
+    agree(true, true, 3000, 8, true, true);
+}
 
 /* Porcupine-like kv histories for the sequential search: unique appended
  * values, puts, several reads per process, 4 processes. A random order of
@@ -535,6 +553,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bruteforce_register), cmocka_unit_test(test_bruteforce_seq_register),
         cmocka_unit_test(test_bruteforce_seq_kv), cmocka_unit_test(test_bruteforce_seq_porcupine_like),
+        cmocka_unit_test(test_bruteforce_seq_two_keys),
         cmocka_unit_test(test_bruteforce_kv),
         cmocka_unit_test(test_bruteforce_kv_delete), cmocka_unit_test(test_bruteforce_seq_kv_delete),
         cmocka_unit_test(test_simulated_register),  cmocka_unit_test(test_sequential),

@@ -99,8 +99,15 @@ static int name_cmp(const void *a, const void *b)
     return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
+/* Where the incarnations' starts come from: the caller, or starts.json. */
+typedef struct starts_src {
+    int nodes;
+    const int64_t (*starts)[16];
+    const int *nstarts;
+} starts_src;
+
 /* Reads every trace under dir/nodes; returns the number of files, or -1. */
-static int load_traces(inv_run *r, const char *dir, char *err, size_t errlen)
+static int load_traces(inv_run *r, const char *dir, const starts_src *src, char *err, size_t errlen)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/nodes", dir);
@@ -126,9 +133,15 @@ static int load_traces(inv_run *r, const char *dir, char *err, size_t errlen)
     for (int i = 0; i < n; i++) {
         int64_t s[256];
         int ns = 0;
-        json_t *a = json_object_get(starts, names[i]);
-        for (size_t k = 0; k < json_array_size(a) && ns < 256; k++)
-            s[ns++] = json_integer_value(json_array_get(a, k));
+        int id = names[i][0] == 'n' ? atoi(names[i] + 1) : 0;
+        if (src && id >= 1 && id <= src->nodes && src->nstarts) {
+            for (int k = 0; k < src->nstarts[id - 1] && k < 16; k++)
+                s[ns++] = src->starts[id - 1][k];
+        } else {
+            json_t *a = json_object_get(starts, names[i]);
+            for (size_t k = 0; k < json_array_size(a) && ns < 256; k++)
+                s[ns++] = json_integer_value(json_array_get(a, k));
+        }
         snprintf(path, sizeof path, "%s/nodes/%s.trace.jsonl", dir, names[i]);
         size_t len = 0;
         char *data = rc >= 0 ? read_file(path, &len) : NULL;
@@ -145,7 +158,8 @@ static int load_traces(inv_run *r, const char *dir, char *err, size_t errlen)
     return rc;
 }
 
-int inv_check_run(const char *run_dir, inv_result *out, char *err, size_t errlen)
+static int check_run(const char *run_dir, const starts_src *src, inv_result *out, char *err,
+                     size_t errlen)
 {
     memset(out, 0, sizeof *out);
     struct stat st;
@@ -157,7 +171,7 @@ int inv_check_run(const char *run_dir, inv_result *out, char *err, size_t errlen
     if (!r)
         abort();
     inv_run_init(r);
-    int files = load_traces(r, run_dir, err, errlen);
+    int files = load_traces(r, run_dir, src, err, errlen);
     if (files >= 0) {
         inv_check_raft(r);
         inv_check_chain(r);
@@ -168,9 +182,21 @@ int inv_check_run(const char *run_dir, inv_result *out, char *err, size_t errlen
     return files < 0 ? -1 : 0;
 }
 
+int inv_check_run(const char *run_dir, inv_result *out, char *err, size_t errlen)
+{
+    return check_run(run_dir, NULL, out, err, errlen);
+}
+
+int inv_check_run_starts(const char *run_dir, int nodes, const int64_t (*starts)[16],
+                         const int *nstarts, inv_result *out, char *err, size_t errlen)
+{
+    starts_src src = {nodes, starts, nstarts};
+    return check_run(run_dir, starts && nstarts ? &src : NULL, out, err, errlen);
+}
+
 void inv_result_free(inv_result *r)
 {
-    json_decref(r->json);
+    json_decref(r->detail);
     free(r->roles);
     memset(r, 0, sizeof *r);
 }
@@ -227,7 +253,7 @@ int inv_check_main(int argc, char **argv)
         return 254;
     }
     if (json) {
-        json_dumpf(res.json, stdout, JSON_INDENT(1));
+        json_dumpf(res.detail, stdout, JSON_INDENT(1));
         fputc('\n', stdout);
     } else {
         inv_print_text(stdout, &res);

@@ -30,8 +30,8 @@
  * the epoch as term). In file order per node, so the next entry of the
  * same node ends this one. */
 typedef struct inv_role {
-    char node[16];               /* "n2" (the trace file's name) */
-    int id;                      /* 2 for "n2"; 0 if the name is not n<number> */
+    char name[16];               /* "n2" (the trace file's name) */
+    int node;                    /* 0-based: 1 for "n2"; -1 if the name is not n<number> */
     char role[12];
     uint64_t term;               /* raft term, chain epoch */
     int64_t t0;                  /* ns since run start */
@@ -39,7 +39,7 @@ typedef struct inv_role {
 
 typedef struct inv_result {
     int valid;                   /* 1 true, 0 false, 2 unknown */
-    json_t *json;                /* the result object (docs/checker.md) */
+    json_t *detail;              /* the result object (docs/checker.md, "Invariants") */
     inv_role *roles;
     size_t nroles;
 } inv_result;
@@ -48,6 +48,11 @@ typedef struct inv_result {
  * unknown when there are no traces), or -1 with err set when run_dir is not
  * a run directory or a trace cannot be read (bad input). */
 int inv_check_run(const char *run_dir, inv_result *out, char *err, size_t errlen);
+/* The same with the incarnation starts given instead of read from
+ * nodes/starts.json: node "n<i+1>" (i < nodes) started its incarnations at
+ * run times starts[i][0 .. nstarts[i]). */
+int inv_check_run_starts(const char *run_dir, int nodes, const int64_t (*starts)[16],
+                         const int *nstarts, inv_result *out, char *err, size_t errlen);
 void inv_result_free(inv_result *r);
 
 /* The human-readable verdict and violations. */

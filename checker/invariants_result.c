@@ -54,9 +54,8 @@ static void collect_roles(const inv_run *r, inv_result *out)
         }
         inv_role *ro = &out->roles[out->nroles++];
         memset(ro, 0, sizeof *ro);
-        snprintf(ro->node, sizeof ro->node, "%s", inv_name(r, e->node));
-        if (ro->node[0] == 'n')
-            ro->id = atoi(ro->node + 1);
+        snprintf(ro->name, sizeof ro->name, "%s", inv_name(r, e->node));
+        ro->node = ro->name[0] == 'n' && ro->name[1] >= '1' && ro->name[1] <= '9' ? atoi(ro->name + 1) - 1 : -1;
         snprintf(ro->role, sizeof ro->role, "%s", e->role);
         ro->term = e->a;
         ro->t0 = e->t;
@@ -135,7 +134,7 @@ void inv_build_result(inv_run *r, int nfiles, inv_result *out)
         out->valid = 2, snprintf(r->why, sizeof r->why, "the traces hold no events");
     else
         out->valid = 1;
-    out->json = json_pack("{s:o,s:s,s:i,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:I,s:o,s:o}", "valid",
+    out->detail = json_pack("{s:o,s:s,s:i,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:I,s:o,s:o}", "valid",
                           out->valid == 2 ? json_string("unknown") : json_boolean(out->valid), "system",
                           system, "trace_files", nfiles, "events", (json_int_t)events, "torn_lines",
                           (json_int_t)torn, "malformed_lines", (json_int_t)malformed,
@@ -143,13 +142,13 @@ void inv_build_result(inv_run *r, int nfiles, inv_result *out)
                           checks, "not_applicable", na, "violations", viol, "violations_total",
                           (json_int_t)total, "guilty", guilty, "nodes", nodes);
     if (r->why[0])
-        json_object_set_new(out->json, "why", json_string(r->why));
+        json_object_set_new(out->detail, "why", json_string(r->why));
     collect_roles(r, out);
 }
 
 void inv_print_text(FILE *f, const inv_result *res)
 {
-    json_t *j = res->json;
+    json_t *j = res->detail;
     const char *verdict = res->valid == 1 ? "true" : res->valid == 0 ? "false" : "unknown";
     fprintf(f, "invariants: %s (%s; %lld trace files, %lld events, %lld torn lines)\n", verdict,
             json_string_value(json_object_get(j, "system")),

@@ -164,7 +164,8 @@ static void test_invariants(void **st)
                "{\"time\":25,\"node\":\"n2\",\"event\":\"apply\",\"index\":1,\"term\":2,\"hash\":\"bb\"}\n");
     invariants_check(dir, 2, NULL, NULL, &r);
     assert_int_equal(r.valid, 0);
-    assert_int_equal(json_array_size(json_object_get(r.detail, "violations")), 2);
+    /* election safety, log matching and state machine safety */
+    assert_int_equal(json_array_size(json_object_get(r.detail, "violations")), 3);
     invariants_free(&r);
 }
 

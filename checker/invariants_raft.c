@@ -102,6 +102,13 @@ static int cmp_span(const void *a, const void *b)
     return c ? c : CMP(x->lo, y->lo);
 }
 
+/* qsort, but never with a NULL array (empty lists are never allocated). */
+static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+    if (n > 1)
+        qsort(base, n, size, cmp);
+}
+
 static void *grow(void *p, size_t n, size_t *cap, size_t size)
 {
     if (n < *cap)
@@ -160,7 +167,7 @@ static void check_votes(rctx *c)
             v = grow(v, n, &cap, sizeof *v);
             v[n++] = (rleader){r->ev[i].a, r->ev[i].t, r->ev[i].node, r->ev[i].peer};
         }
-    qsort(v, n, sizeof *v, cmp_vote);
+    sort(v, n, sizeof *v, cmp_vote);
     size_t dcap = 0;
     for (size_t i = 0; i < n; i++) {
         r->checked[INV_VOTE_ONCE]++;
@@ -195,7 +202,7 @@ static void check_election(rctx *c)
             c->leaders = grow(c->leaders, c->nleaders, &cap, sizeof *c->leaders);
             c->leaders[c->nleaders++] = (rleader){r->ev[i].a, r->ev[i].t, r->ev[i].node, INV_NONE};
         }
-    qsort(c->leaders, c->nleaders, sizeof *c->leaders, cmp_leader);
+    sort(c->leaders, c->nleaders, sizeof *c->leaders, cmp_leader);
     rleader *l = c->leaders;
     for (size_t i = 0; i < c->nleaders;) {
         size_t j = i;
@@ -258,7 +265,7 @@ static void check_acks(rctx *c)
         sp = grow(sp, n, &cap, sizeof *sp);
         sp[n++] = s;
     }
-    qsort(sp, n, sizeof *sp, cmp_span);
+    sort(sp, n, sizeof *sp, cmp_span);
     /* merge overlapping or adjacent spans of one node */
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
@@ -333,7 +340,7 @@ static void check_matching(rctx *c)
 {
     inv_run *r = c->r;
     rentry *e = c->ents;
-    qsort(e, c->nents, sizeof *e, cmp_entry_it);
+    sort(e, c->nents, sizeof *e, cmp_entry_it);
     for (size_t i = 0; i < c->nents;) {
         size_t j = i, bad = SIZE_MAX;
         for (; j < c->nents && e[j].index == e[i].index && e[j].term == e[i].term; j++)
@@ -421,7 +428,7 @@ static void check_safety(rctx *c, const rentry *byn, const size_t *from, const s
 {
     inv_run *r = c->r;
     rentry *e = c->ents;
-    qsort(e, c->nents, sizeof *e, cmp_entry_t);
+    sort(e, c->nents, sizeof *e, cmp_entry_t);
     uint64_t maxlead[INV_MAX_NODES] = {0};
     for (size_t i = 0; i < c->nleaders; i++)
         if (c->leaders[i].term > maxlead[c->leaders[i].node])
@@ -509,8 +516,9 @@ void inv_check_raft(inv_run *r)
     rentry *byn = malloc((c.nents ? c.nents : 1) * sizeof *byn);
     if (!byn)
         abort();
-    memcpy(byn, c.ents, c.nents * sizeof *byn);
-    qsort(byn, c.nents, sizeof *byn, cmp_entry_nt);
+    if (c.nents)
+        memcpy(byn, c.ents, c.nents * sizeof *byn);
+    sort(byn, c.nents, sizeof *byn, cmp_entry_nt);
     size_t m = 0;
     for (size_t i = 0; i < c.nents; i++)
         if (!m || byn[m - 1].node != byn[i].node || byn[m - 1].index != byn[i].index)

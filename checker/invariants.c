@@ -4,11 +4,13 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checker/invariants_int.h"
 
@@ -16,6 +18,17 @@ const char *const inv_check_names[INV_COUNT] = {
     "election_safety",      "vote_once",      "log_matching",  "leader_completeness",
     "state_machine_safety", "acked_stored",   "chain_order",   "chain_acked_kept",
 };
+
+void *inv_grow(void *p, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return p;
+    *cap = *cap ? *cap * 2 : 256;
+    p = realloc(p, *cap * size);
+    if (!p)
+        abort();
+    return p;
+}
 
 const char *inv_name(const inv_run *r, uint16_t node)
 {
@@ -69,21 +82,25 @@ void inv_violation(inv_run *r, int inv, const uint64_t *term, const uint64_t *in
     va_end(ap);
 }
 
+/* The whole file: sized by fstat, read until EOF (it may still grow). */
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
         return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *s = malloc(cap);
-    for (size_t got; s && (got = fread(s + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap)
-            s = realloc(s, cap *= 2);
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return NULL;
     }
-    int bad = ferror(f);
-    fclose(f);
-    if (!s || bad) {
+    size_t cap = (size_t)st.st_size + 4096, n = 0;
+    char *s = malloc(cap);
+    ssize_t got = 0;
+    while (s && (got = read(fd, s + n, cap - n)) > 0)
+        if ((n += (size_t)got) == cap)
+            s = realloc(s, cap *= 2);
+    close(fd);
+    if (!s || got < 0) {
         free(s);
         return NULL;
     }
@@ -91,12 +108,15 @@ static char *read_file(const char *path, size_t *len)
     return s;
 }
 
-/* Natural order of node names: n2 before n10. */
-static int name_cmp(const void *a, const void *b)
+int inv_name_order(const char *x, const char *y)
 {
-    const char *x = *(char *const *)a, *y = *(char *const *)b;
     size_t lx = strlen(x), ly = strlen(y);
     return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return inv_name_order(*(char *const *)a, *(char *const *)b);
 }
 
 /* Where the incarnations' starts come from: the caller, or starts.json. */

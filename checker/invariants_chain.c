@@ -29,19 +29,17 @@ typedef struct centry {
     uint8_t commit;
 } centry;
 
-#define CMP(x, y) ((x) < (y) ? -1 : (x) > (y) ? 1 : 0)
-
 static int cmp_seq_t(const void *a, const void *b)
 {
     const centry *x = a, *y = b;
-    int c = CMP(x->seq, y->seq);
-    return c ? c : CMP(x->t, y->t);
+    int c = INV_CMP(x->seq, y->seq);
+    return c ? c : INV_CMP(x->t, y->t);
 }
 
 static int cmp_node_seq(const void *a, const void *b)
 {
     const centry *x = a, *y = b;
-    int c = CMP(x->node, y->node);
+    int c = INV_CMP(x->node, y->node);
     return c ? c : cmp_seq_t(a, b);
 }
 
@@ -232,15 +230,13 @@ static void check_kept(cctx *c, const centry *e, size_t n)
 static int cmp_cfg(const void *a, const void *b)
 {
     const inv_ev *x = *(const inv_ev *const *)a, *y = *(const inv_ev *const *)b;
-    return CMP(x->t, y->t);
+    return INV_CMP(x->t, y->t);
 }
 
 static int cmp_name(const void *a, const void *b, void *arg)
 {
     const inv_run *r = arg;
-    const char *x = r->nodes[*(const uint16_t *)a].name, *y = r->nodes[*(const uint16_t *)b].name;
-    size_t lx = strlen(x), ly = strlen(y);
-    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+    return inv_name_order(r->nodes[*(const uint16_t *)a].name, r->nodes[*(const uint16_t *)b].name);
 }
 
 void inv_check_chain(inv_run *r)

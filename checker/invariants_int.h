@@ -106,6 +106,12 @@ int inv_parse_line(inv_run *r, uint16_t node, const char *line, size_t len, inv_
 void inv_violation(inv_run *r, int inv, const uint64_t *term, const uint64_t *index,
                    const uint16_t *nodes, int nnodes, uint16_t guilty, int64_t t,
                    const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+/* Three-way comparison for qsort comparators. */
+#define INV_CMP(x, y) ((x) < (y) ? -1 : (x) > (y) ? 1 : 0)
+/* p with room for element n (capacity *cap doubles; aborts without memory). */
+void *inv_grow(void *p, size_t n, size_t *cap, size_t size);
+/* Natural order of node names (n2 before n10): <0, 0, >0. */
+int inv_name_order(const char *x, const char *y);
 /* The node's name, or "?" for INV_NONE. */
 const char *inv_name(const inv_run *r, uint16_t node);
 /* Short form of a hash for texts: "9f1c…". */

@@ -52,54 +52,52 @@ typedef struct rctx {
     uint64_t fa_lo;
 } rctx;
 
-#define CMP(x, y) ((x) < (y) ? -1 : (x) > (y) ? 1 : 0)
-
 static int cmp_leader(const void *a, const void *b)
 {
     const rleader *x = a, *y = b;
-    int c = CMP(x->term, y->term);
-    return c ? c : CMP(x->t, y->t);
+    int c = INV_CMP(x->term, y->term);
+    return c ? c : INV_CMP(x->t, y->t);
 }
 
 static int cmp_vote(const void *a, const void *b)
 {
     const rleader *x = a, *y = b;
-    int c = CMP(x->node, y->node);
+    int c = INV_CMP(x->node, y->node);
     if (!c)
-        c = CMP(x->term, y->term);
-    return c ? c : CMP(x->t, y->t);
+        c = INV_CMP(x->term, y->term);
+    return c ? c : INV_CMP(x->t, y->t);
 }
 
 static int cmp_entry_it(const void *a, const void *b)   /* index, term, time */
 {
     const rentry *x = a, *y = b;
-    int c = CMP(x->index, y->index);
+    int c = INV_CMP(x->index, y->index);
     if (!c)
-        c = CMP(x->term, y->term);
-    return c ? c : CMP(x->t, y->t);
+        c = INV_CMP(x->term, y->term);
+    return c ? c : INV_CMP(x->t, y->t);
 }
 
 static int cmp_entry_nt(const void *a, const void *b)   /* node, index, time */
 {
     const rentry *x = a, *y = b;
-    int c = CMP(x->node, y->node);
+    int c = INV_CMP(x->node, y->node);
     if (!c)
-        c = CMP(x->index, y->index);
-    return c ? c : CMP(x->t, y->t);
+        c = INV_CMP(x->index, y->index);
+    return c ? c : INV_CMP(x->t, y->t);
 }
 
 static int cmp_entry_t(const void *a, const void *b)    /* index, time */
 {
     const rentry *x = a, *y = b;
-    int c = CMP(x->index, y->index);
-    return c ? c : CMP(x->t, y->t);
+    int c = INV_CMP(x->index, y->index);
+    return c ? c : INV_CMP(x->t, y->t);
 }
 
 static int cmp_span(const void *a, const void *b)
 {
     const span *x = a, *y = b;
-    int c = CMP(x->node, y->node);
-    return c ? c : CMP(x->lo, y->lo);
+    int c = INV_CMP(x->node, y->node);
+    return c ? c : INV_CMP(x->lo, y->lo);
 }
 
 /* qsort, but never with a NULL array (empty lists are never allocated). */
@@ -107,17 +105,6 @@ static void sort(void *base, size_t n, size_t size, int (*cmp)(const void *, con
 {
     if (n > 1)
         qsort(base, n, size, cmp);
-}
-
-static void *grow(void *p, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return p;
-    *cap = *cap ? *cap * 2 : 256;
-    p = realloc(p, *cap * size);
-    if (!p)
-        abort();
-    return p;
 }
 
 /* The single node that was leader of term, or INV_NONE (none or several). */
@@ -164,7 +151,7 @@ static void check_votes(rctx *c)
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < r->nev; i++)
         if (r->ev[i].kind == IK_VOTE) {
-            v = grow(v, n, &cap, sizeof *v);
+            v = inv_grow(v, n, &cap, sizeof *v);
             v[n++] = (rleader){r->ev[i].a, r->ev[i].t, r->ev[i].node, r->ev[i].peer};
         }
     sort(v, n, sizeof *v, cmp_vote);
@@ -181,7 +168,7 @@ static void check_votes(rctx *c)
                           "%.3fs (guilty: %s)", inv_name(r, v[i].node), v[i].term,
                           inv_name(r, v[i].peer), v[i].t / 1e9, inv_name(r, v[j].peer),
                           v[j].t / 1e9, inv_name(r, v[i].node));
-            c->dvotes = grow(c->dvotes, c->ndvotes, &dcap, sizeof *c->dvotes);
+            c->dvotes = inv_grow(c->dvotes, c->ndvotes, &dcap, sizeof *c->dvotes);
             c->dvotes[c->ndvotes++] = v[i];
         }
         /* skip the rest of this (node, term) */
@@ -199,7 +186,7 @@ static void check_election(rctx *c)
     size_t cap = 0;
     for (size_t i = 0; i < r->nev; i++)
         if (r->ev[i].kind == IK_ROLE && !strcmp(r->ev[i].role, "leader")) {
-            c->leaders = grow(c->leaders, c->nleaders, &cap, sizeof *c->leaders);
+            c->leaders = inv_grow(c->leaders, c->nleaders, &cap, sizeof *c->leaders);
             c->leaders[c->nleaders++] = (rleader){r->ev[i].a, r->ev[i].t, r->ev[i].node, INV_NONE};
         }
     sort(c->leaders, c->nleaders, sizeof *c->leaders, cmp_leader);
@@ -262,7 +249,7 @@ static void check_acks(rctx *c)
             s = (span){e->node, 1, e->a};
         else
             continue;
-        sp = grow(sp, n, &cap, sizeof *sp);
+        sp = inv_grow(sp, n, &cap, sizeof *sp);
         sp[n++] = s;
     }
     sort(sp, n, sizeof *sp, cmp_span);
@@ -306,8 +293,8 @@ static void check_acks(rctx *c)
          * this incarnation appended itself (everything above is traced). */
         if (k > 0 && e->b < first_append(c, e->peer, k))
             continue;
-        c->unbacked = grow(c->unbacked, c->nunbacked, &ucap, sizeof *c->unbacked);
-        c->unbacked_match = grow(c->unbacked_match, c->nunbacked, &mcap, sizeof *c->unbacked_match);
+        c->unbacked = inv_grow(c->unbacked, c->nunbacked, &ucap, sizeof *c->unbacked);
+        c->unbacked_match = inv_grow(c->unbacked_match, c->nunbacked, &mcap, sizeof *c->unbacked_match);
         c->unbacked[c->nunbacked] = (rleader){e->a, e->t, e->peer, e->node};
         c->unbacked_match[c->nunbacked++] = e->b;
         if (reported[e->peer]++)
@@ -330,7 +317,7 @@ static void collect_entries(rctx *c)
         const inv_ev *e = &r->ev[i];
         if ((e->kind != IK_COMMIT && e->kind != IK_APPLY) || !e->c || !e->a)
             continue;
-        c->ents = grow(c->ents, c->nents, &cap, sizeof *c->ents);
+        c->ents = inv_grow(c->ents, c->nents, &cap, sizeof *c->ents);
         c->ents[c->nents++] = (rentry){e->a, e->b, e->c, e->t, e->node, e->kind == IK_APPLY};
     }
 }

@@ -89,12 +89,7 @@ static void add_members(inv_run *r, json_t *m, inv_ev *e)
         uint16_t id = peer_of(r, x);
         if (id == INV_NONE || e->nmembers >= 64 || r->nmembers >= UINT32_MAX)
             continue;
-        if (r->nmembers == r->mcap) {
-            r->mcap = r->mcap ? r->mcap * 2 : 256;
-            r->members = realloc(r->members, r->mcap * sizeof *r->members);
-            if (!r->members)
-                abort();
-        }
+        r->members = inv_grow(r->members, r->nmembers, &r->mcap, sizeof *r->members);
         r->members[r->nmembers++] = id;
         e->nmembers++;
     }
@@ -171,12 +166,7 @@ int inv_parse_line(inv_run *r, uint16_t node, const char *line, size_t len, inv_
 
 static void push_ev(inv_run *r, const inv_ev *e)
 {
-    if (r->nev == r->cap) {
-        r->cap = r->cap ? r->cap * 2 : 4096;
-        r->ev = realloc(r->ev, r->cap * sizeof *r->ev);
-        if (!r->ev)
-            abort();
-    }
+    r->ev = inv_grow(r->ev, r->nev, &r->cap, sizeof *r->ev);
     r->ev[r->nev++] = *e;
 }
 

@@ -71,9 +71,13 @@ void inv_violation(inv_run *r, int inv, const uint64_t *term, const uint64_t *in
         v->term = *term, v->has_term = 1;
     if (index)
         v->index = *index, v->has_index = 1;
-    for (int i = 0; i < nnodes && v->nnodes < 4; i++)
-        if (nodes[i] != INV_NONE)
+    for (int i = 0; i < nnodes && v->nnodes < 4; i++) {
+        int dup = nodes[i] == INV_NONE;
+        for (int k = 0; k < v->nnodes && !dup; k++)
+            dup = v->nodes[k] == nodes[i];
+        if (!dup)
             v->nodes[v->nnodes++] = nodes[i];
+    }
     v->guilty = guilty;
     v->t = t;
     va_list ap;

@@ -86,6 +86,14 @@ void inv_build_result(inv_run *r, int nfiles, inv_result *out)
             json_object_set_new(o, "declared_byzantine", json_string(n->byzantine));
         json_object_set_new(nodes, n->name, o);
     }
+    /* Without start events, the kinds of events tell the system. */
+    for (size_t i = 0; i < r->nev && !strcmp(system, "unknown"); i++) {
+        int k = r->ev[i].kind;
+        if (k == IK_ROLE || k == IK_VOTE || k == IK_APPEND || k == IK_COMMIT || k == IK_APPLY || k == IK_ACK)
+            system = "raft";
+        else if (k == IK_CRECEIVE || k == IK_CCOMMIT || k == IK_CONFIG)
+            system = "chain";
+    }
     json_t *checks = json_object(), *na = json_array();
     inv_viol **all = NULL;
     size_t nall = 0;

@@ -7,6 +7,8 @@
 
 #include "checker/invariants_int.h"
 
+#define INV_TEXT_VIOLATIONS 12   /* listed in the text; the JSON keeps INV_MAX_VIOLATIONS */
+
 /* What each invariant's `checked` counts. */
 static const char *const checked_what[INV_COUNT] = {
     "terms with a leader", "votes", "(index, term) pairs", "committed indexes",
@@ -177,14 +179,17 @@ void inv_print_text(FILE *f, const inv_result *res)
         fputc('\n', f);
     }
     json_t *v = json_object_get(j, "violations");
-    if (json_array_size(v)) {
-        fprintf(f, "violations (%zu of %lld, earliest first):\n", json_array_size(v),
-                (long long)json_integer_value(json_object_get(j, "violations_total")));
-        size_t i;
-        json_array_foreach(v, i, c)
+    size_t shown = json_array_size(v) < INV_TEXT_VIOLATIONS ? json_array_size(v) : INV_TEXT_VIOLATIONS;
+    if (shown) {
+        fprintf(f, "violations (%zu of %lld, earliest first%s):\n", shown,
+                (long long)json_integer_value(json_object_get(j, "violations_total")),
+                shown < json_array_size(v) ? "; --json lists more" : "");
+        for (size_t i = 0; i < shown; i++) {
+            c = json_array_get(v, i);
             fprintf(f, "  %9.3fs  %s: %s\n", (double)json_integer_value(json_object_get(c, "time_ns")) / 1e9,
                     json_string_value(json_object_get(c, "invariant")),
                     json_string_value(json_object_get(c, "detail")));
+        }
     }
     json_t *g = json_object_get(j, "guilty");
     if (json_array_size(g)) {

@@ -229,6 +229,16 @@ static void chain_common(run *r, argvb *a)
     }
 }
 
+/* --byzantine MODE for a node the scenario makes Byzantine (system.byzantine). */
+static void node_byzantine(run *r, int i, argvb *a)
+{
+    enum scn_byz m = r->s->system.byzantine[i];
+    if (m != SCN_BYZ_NONE) {
+        av_add(a, "--byzantine");
+        av_add(a, "%s", scn_byz_names[m]);
+    }
+}
+
 /* A chain member: data peers through the proxy, control nodes direct. */
 static void chain_data_argv(run *r, int i, argvb *a)
 {
@@ -247,6 +257,7 @@ static void chain_data_argv(run *r, int i, argvb *a)
         av_add(a, "--bug");
         av_add(a, "%s", r->s->system.bugs[b]);
     }
+    node_byzantine(r, i, a);
 }
 
 static void chain_ctrl_argv(run *r, int k, argvb *a)
@@ -303,6 +314,7 @@ static void node_argv(run *r, int i, argvb *a)
         av_add(a, "--bug");
         av_add(a, "%s", s->system.bugs[b]);
     }
+    node_byzantine(r, i, a);
 }
 
 int cluster_up(run *r, char *err, size_t errlen)
@@ -414,6 +426,24 @@ static json_t *node_status(run *r, int i, uint64_t timeout_ns)
         j = json_loadb(v.str, v.len, 0, NULL);
     resp_value_free(&v);
     return j;
+}
+
+void cluster_collect_status(run *r)
+{
+    json_t *all = json_object();
+    for (int i = 0; i < r->nnodes; i++) {
+        char name[16];
+        scn_node_name(i, name, sizeof name);
+        json_t *j = NULL;
+        if (!r->nodes[i].killed && !r->nodes[i].crashed && !r->nodes[i].paused)
+            j = node_status(r, i, 1000 * NS_MS);
+        /* null: down at the end (crash-stop) or did not answer. */
+        json_object_set_new(all, name, j ? j : json_null());
+    }
+    char path[1200];
+    snprintf(path, sizeof path, "%s/nodes/status.json", r->dir);
+    json_dump_file(all, path, JSON_COMPACT);
+    json_decref(all);
 }
 
 int cluster_probe_leader(run *r, uint64_t timeout_ns)

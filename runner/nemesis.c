@@ -181,6 +181,14 @@ static void shape_cuts(nemesis *n, const scn_action_spec *a, int group[], int cu
         break;
     }
     case SCN_SHAPE_BRIDGE: {
+        if (a->bridge) {   /* the scenario names the bridge: put it in the middle */
+            for (int k = 0; k < nn; k++)
+                if (order[k] == a->bridge - 1) {
+                    order[k] = order[nn / 2];
+                    order[nn / 2] = a->bridge - 1;
+                    break;
+                }
+        }
         int b = order[nn / 2];
         for (int k = 0; k < nn; k++)
             if (order[k] != b)
@@ -309,20 +317,44 @@ static json_t *partition_json(run *r, const int group[], int cut[][SCN_MAX_NODES
 int nemesis_set_links(run *r, const scn_links *l)
 {
     if (!l->delay_ns && !l->jitter_ns && l->drop == 0 && l->duplicate == 0 && l->reorder == 0 &&
-        l->corrupt == 0) {
+        l->corrupt == 0 && l->truncate == 0 && l->replay == 0) {
         const char *argv[] = {"PROXY.RULE", "*", "*", "clear"};
         return cluster_proxy_call(r, NULL, 0, 4, argv);
     }
-    char d[32], j[32], drop[32], dup[32], ro[32], co[32];
+    char d[32], j[32], drop[32], dup[32], ro[32], co[32], tr[32], rp[32];
     snprintf(d, sizeof d, "%lluus", (unsigned long long)(l->delay_ns / 1000));
     snprintf(j, sizeof j, "%lluus", (unsigned long long)(l->jitter_ns / 1000));
     snprintf(drop, sizeof drop, "%.6f", l->drop);
     snprintf(dup, sizeof dup, "%.6f", l->duplicate);
     snprintf(ro, sizeof ro, "%.6f", l->reorder);
     snprintf(co, sizeof co, "%.6f", l->corrupt);
+    snprintf(tr, sizeof tr, "%.6f", l->truncate);
+    snprintf(rp, sizeof rp, "%.6f", l->replay);
     const char *argv[] = {"PROXY.RULE", "*", "*", "delay", d, "jitter", j, "drop", drop,
-                          "duplicate", dup, "reorder", ro, "corrupt", co};
-    return cluster_proxy_call(r, NULL, 0, 15, argv);
+                          "duplicate", dup, "reorder", ro, "corrupt", co, "truncate", tr,
+                          "replay", rp};
+    return cluster_proxy_call(r, NULL, 0, 19, argv);
+}
+
+/* forge: PROXY.FORGE from -> to (or every other node); how many forged
+ * datagrams the proxy accepted to send (recorded in the nemesis event). */
+static int forge_send(run *r, const scn_action_spec *a)
+{
+    int sent = 0;
+    for (int k = 0; k < r->nnodes; k++) {
+        if (k == a->forge.from || (a->forge.to >= 0 && k != a->forge.to))
+            continue;
+        char from[16], to[16], type[16], count[16];
+        scn_node_name(a->forge.from, from, sizeof from);
+        scn_node_name(k, to, sizeof to);
+        snprintf(type, sizeof type, "%d", a->forge.type);
+        snprintf(count, sizeof count, "%d", a->forge.count);
+        const char *argv[] = {"PROXY.FORGE", from, to, type, "count", count, "body",
+                              a->forge.body};
+        if (cluster_proxy_call(r, NULL, 0, a->forge.body[0] ? 8 : 6, argv) == 0)
+            sent += a->forge.count;
+    }
+    return sent;
 }
 
 /* ---- the slow-node duty cycle ---- */
@@ -556,10 +588,21 @@ static void execute(nemesis *n, int i)
     case SCN_ACT_LINK_FAULTS:
         nemesis_set_links(r, &a->links);
         open_band(n, i, (1u << r->nnodes) - 1, "link-faults", text + strlen("link-faults "),
-                  json_pack("{sfsfsIsf}", "drop", a->links.drop, "duplicate", a->links.duplicate,
-                            "delay_us", (json_int_t)(a->links.delay_ns / 1000), "reorder",
-                            a->links.reorder));
+                  json_pack("{sfsfsIsfsfsfsf}", "drop", a->links.drop, "duplicate",
+                            a->links.duplicate, "delay_us", (json_int_t)(a->links.delay_ns / 1000),
+                            "reorder", a->links.reorder, "corrupt", a->links.corrupt, "truncate",
+                            a->links.truncate, "replay", a->links.replay));
         break;
+    case SCN_ACT_FORGE: {
+        /* One shot: the band opens and closes at once (a mark in the report). */
+        int sent = forge_send(r, a);
+        open_band(n, i, (1u << r->nnodes) - 1, "forge", text + strlen("forge "),
+                  json_pack("{sisisi}", "type", a->forge.type, "per_node", a->forge.count,
+                            "sent", sent));
+        hrec_fault_end(&r->h, (size_t)n->done[i].band, "forge-end", json_integer(sent));
+        n->done[i].open = 0;
+        break;
+    }
     case SCN_ACT_SLOW:
         m = resolve(n, &a->target);
         pthread_mutex_lock(&n->mu);

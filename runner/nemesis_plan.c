@@ -141,7 +141,7 @@ int nemesis_plan(const scenario *s, uint64_t seed, nem_step *out, int max)
 void nemesis_step_text(const nem_step *st, char *out, size_t cap)
 {
     const scn_action_spec *a = &st->a;
-    char t[16], extra[96] = "";
+    char t[16], extra[128] = "";
     switch (a->kind) {
     case SCN_ACT_PARTITION:
         snprintf(extra, sizeof extra, " %s", scn_shape_name(a->shape));
@@ -154,8 +154,15 @@ void nemesis_step_text(const nem_step *st, char *out, size_t cap)
                  (int)a->skew_drift_ppm);
         break;
     case SCN_ACT_LINK_FAULTS:
-        snprintf(extra, sizeof extra, " drop=%.2f dup=%.2f delay=%" PRIu64 "ms reorder=%.2f",
-                 a->links.drop, a->links.duplicate, (uint64_t)(a->links.delay_ns / NS_MS), a->links.reorder);
+        snprintf(extra, sizeof extra,
+                 " drop=%.2f dup=%.2f delay=%" PRIu64 "ms reorder=%.2f corrupt=%.2f"
+                 " truncate=%.2f replay=%.2f",
+                 a->links.drop, a->links.duplicate, (uint64_t)(a->links.delay_ns / NS_MS),
+                 a->links.reorder, a->links.corrupt, a->links.truncate, a->links.replay);
+        break;
+    case SCN_ACT_FORGE:
+        snprintf(extra, sizeof extra, " n%d->%s type=%d count=%d", a->forge.from + 1,
+                 scn_forge_to_text(a, t, sizeof t), a->forge.type, a->forge.count);
         break;
     case SCN_ACT_SLOW:
         snprintf(extra, sizeof extra, " %s cpu=%.2f", scn_target_text(&a->target, t, sizeof t),

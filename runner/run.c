@@ -274,6 +274,7 @@ int run_scenario(scenario *s, const run_opts *opts)
                               (long)(s->workload.quiesce_ns % 1000000000ull)};
         nanosleep(&ts, NULL);
         cluster_final_reads(r);
+        cluster_collect_status(r);
     }
     code = RL_EXIT_OK;
 

@@ -81,6 +81,9 @@ int cluster_node_call(run *r, int i, uint64_t timeout_ns, resp_value *out, int a
                       const char **argv);
 int cluster_proxy_call(run *r, char *reply, size_t cap, int argc, const char **argv);
 void cluster_final_reads(run *r);
+/* RIFT.STATUS of every node still up into nodes/status.json (before the
+ * stop: the authentication table reads its `rejected` counts). */
+void cluster_collect_status(run *r);
 void cluster_down(run *r);                                      /* stop everything; idempotent */
 /* Node index by name "n3" or id 3 (as in -NOTLEADER) -> 0-based, or -1. */
 int cluster_node_by_id(run *r, long id);

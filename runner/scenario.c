@@ -22,7 +22,9 @@ const char *const scn_check_names[SCN_CHECK_COUNT] = {"linearizable", "sequentia
                                                       "invariants", "mutex"};
 const char *const scn_action_names[SCN_ACT_COUNT] = {
     "partition", "heal", "kill", "restart", "crash-stop", "pause", "resume",
-    "clock-skew", "link-faults", "slow"};
+    "clock-skew", "link-faults", "slow", "forge"};
+const char *const scn_byz_names[SCN_BYZ_COUNT] = {"none", "double-vote", "term-inflation",
+                                                  "lie-append", "equivocate", "reorder-forward"};
 const char *const scn_shape_names[4] = {"halves", "majority-ring", "bridge", "isolate-leader"};
 
 int scn_lookup(const char *const *names, int n, const char *text)
@@ -50,6 +52,15 @@ const char *scn_shape_name(enum scn_partition_shape s)
 const char *scn_node_name(int i, char *out, size_t cap)
 {
     snprintf(out, cap, "n%d", i + 1);
+    return out;
+}
+
+const char *scn_forge_to_text(const scn_action_spec *a, char *out, size_t cap)
+{
+    if (a->forge.to < 0)
+        snprintf(out, cap, "all");
+    else
+        scn_node_name(a->forge.to, out, cap);
     return out;
 }
 
@@ -131,14 +142,19 @@ static void put_links(FILE *f, const scn_links *l, const char *indent)
     put_dur(f, "jitter", l->jitter_ns, indent);
     fprintf(f, "%sdrop: %.17g\n%sduplicate: %.17g\n%sreorder: %.17g\n%scorrupt: %.17g\n",
             indent, l->drop, indent, l->duplicate, indent, l->reorder, indent, l->corrupt);
+    fprintf(f, "%struncate: %.17g\n%sreplay: %.17g\n", indent, l->truncate, indent, l->replay);
 }
 
 static void put_action(FILE *f, const scn_action_spec *a)
 {
-    char t[16], n[8];
+    char t[16], n[16];
     const char *ind = "    ";
     switch (a->kind) {
     case SCN_ACT_PARTITION:
+        if (a->shape == SCN_SHAPE_BRIDGE && a->bridge) {
+            fprintf(f, "%spartition: {bridge: %s}\n", ind, scn_node_name(a->bridge - 1, n, sizeof n));
+            break;
+        }
         if (a->shape != SCN_SHAPE_GROUPS) {
             fprintf(f, "%spartition: %s\n", ind, scn_shape_name(a->shape));
             break;
@@ -167,6 +183,14 @@ static void put_action(FILE *f, const scn_action_spec *a)
     case SCN_ACT_LINK_FAULTS:
         fprintf(f, "%slink-faults:\n", ind);
         put_links(f, &a->links, "      ");
+        break;
+    case SCN_ACT_FORGE:
+        fprintf(f, "%sforge: {from: %s, to: %s, type: %d, count: %d", ind,
+                scn_node_name(a->forge.from, n, sizeof n), scn_forge_to_text(a, t, sizeof t),
+                a->forge.type, a->forge.count);
+        if (a->forge.body[0])
+            fprintf(f, ", body: \"%s\"", a->forge.body);
+        fprintf(f, "}\n");
         break;
     case SCN_ACT_SLOW:
         fprintf(f, "%sslow: {node: %s, cpu: %.17g}\n", ind,
@@ -202,7 +226,11 @@ void scenario_write_yaml(const scenario *s, FILE *f)
         fprintf(f, "%s", i ? ", " : "");
         put_quoted(f, s->system.bugs[i]);
     }
-    fprintf(f, "]\n");
+    fprintf(f, "]\n  byzantine: {");
+    for (int i = 0, k = 0; i < s->system.nodes && i < SCN_MAX_NODES; i++)
+        if (s->system.byzantine[i] != SCN_BYZ_NONE)
+            fprintf(f, "%sn%d: %s", k++ ? ", " : "", i + 1, scn_byz_names[s->system.byzantine[i]]);
+    fprintf(f, "}\n");
     put_dur(f, "ready-timeout", s->system.ready_timeout_ns, "  ");
     put_dur(f, "election-timeout", s->system.election_timeout_ns, "  ");
     fprintf(f, "network:\n  backend: %s\n  partitions: %s\n  links:\n",

@@ -47,7 +47,7 @@ typedef struct scn_target_spec {
 enum scn_action {
     SCN_ACT_PARTITION, SCN_ACT_HEAL, SCN_ACT_KILL, SCN_ACT_RESTART, SCN_ACT_CRASH_STOP,
     SCN_ACT_PAUSE, SCN_ACT_RESUME, SCN_ACT_CLOCK_SKEW, SCN_ACT_LINK_FAULTS, SCN_ACT_SLOW,
-    SCN_ACT_COUNT
+    SCN_ACT_FORGE, SCN_ACT_COUNT
 };
 
 enum scn_partition_shape { SCN_SHAPE_HALVES, SCN_SHAPE_MAJORITY_RING, SCN_SHAPE_BRIDGE,
@@ -57,18 +57,29 @@ enum scn_partition_shape { SCN_SHAPE_HALVES, SCN_SHAPE_MAJORITY_RING, SCN_SHAPE_
 typedef struct scn_links {
     uint64_t delay_ns, jitter_ns;
     double drop, duplicate, reorder, corrupt;
+    double truncate, replay;         /* Byzantine-looking damage (faultproxy) */
 } scn_links;
+
+/* Byzantine node modes (--byzantine MODE): the first four are raft-node's,
+ * the last chain-node's. SCN_BYZ_NONE: an honest node. */
+enum scn_byz { SCN_BYZ_NONE, SCN_BYZ_DOUBLE_VOTE, SCN_BYZ_TERM_INFLATION, SCN_BYZ_LIE_APPEND,
+               SCN_BYZ_EQUIVOCATE, SCN_BYZ_REORDER_FORWARD, SCN_BYZ_COUNT };
 
 typedef struct scn_action_spec {
     enum scn_action kind;
     scn_target_spec target;          /* kill/restart/crash-stop/pause/resume/clock-skew/slow */
     enum scn_partition_shape shape;  /* partition */
+    int bridge;                      /* bridge: the bridge node's index + 1; 0: from the seed */
     int ngroups;                     /* explicit groups: group[i] of node i (-1: in none) */
     int group_of[SCN_MAX_NODES];
     int64_t skew_offset_ns;          /* clock-skew */
     int32_t skew_drift_ppm;
     scn_links links;                 /* link-faults (all zero: clear) */
     double slow_cpu;                 /* slow: share of one CPU, (0, 1] */
+    struct {                         /* forge: PROXY.FORGE from -> to (to -1: every other node) */
+        int from, to, type, count;
+        char body[129];              /* hex, "" for none */
+    } forge;
     uint64_t for_ns;                 /* > 0: undo the action after this long */
 } scn_action_spec;
 
@@ -99,6 +110,7 @@ typedef struct scenario {
         int fsync;                   /* 1: always, 0: never */
         int nbugs;
         char *bugs[SCN_MAX_BUGS];
+        enum scn_byz byzantine[SCN_MAX_NODES];  /* per node; SCN_BYZ_NONE: honest */
         uint64_t ready_timeout_ns;
         uint64_t election_timeout_ns;  /* 0: the node's default */
     } system;
@@ -145,6 +157,8 @@ const char *scn_action_name(enum scn_action a);
 const char *scn_shape_name(enum scn_partition_shape s);
 /* Target as text ("leader", "n3"); out must hold 16 bytes. */
 const char *scn_target_text(const scn_target_spec *t, char *out, size_t cap);
+/* A forge action's receiver as text ("n2", or "all"); out must hold 16 bytes. */
+const char *scn_forge_to_text(const scn_action_spec *a, char *out, size_t cap);
 /* Node name of index i ("n1"...); out must hold 8 bytes. */
 const char *scn_node_name(int i, char *out, size_t cap);
 
@@ -160,6 +174,7 @@ extern const char *const scn_expect_names[3];
 extern const char *const scn_check_names[SCN_CHECK_COUNT];
 extern const char *const scn_action_names[SCN_ACT_COUNT];
 extern const char *const scn_shape_names[4];
+extern const char *const scn_byz_names[SCN_BYZ_COUNT];
 
 /* Built-in default scenario (YAML text), run when `riftlab run` gets no file. */
 extern const char scenario_default_yaml[];

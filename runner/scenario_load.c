@@ -31,6 +31,12 @@ static char *xstrdup(const char *s)
     return d;
 }
 
+/* The top-level sections and the nodes the cross-section checks point at. */
+struct top {
+    yaml_node_t *system, *network, *workload, *nemesis, *checks;
+    yaml_node_t *system_key, *checks_key, *read, *byzantine;
+};
+
 /* ---- system ---- */
 
 static int bugs_list(scn_ctx *c, yaml_node_t *v)
@@ -58,10 +64,40 @@ static int bugs_list(scn_ctx *c, yaml_node_t *v)
     return 0;
 }
 
-/* arg: where to note the node of `read` (its default depends on the kind). */
+/* system.byzantine: {n2: double-vote, ...}. Read after the rest of system
+ * (node names and the kind decide what is valid). */
+static int byz_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    (void)key, (void)arg;
+    scenario *s = c->s;
+    int i = scn_node_index(c, k), mode;
+    if (i < 0)
+        return 0;
+    if (scn_enum(c, v, "system.byzantine", scn_byz_names, SCN_BYZ_COUNT, &mode) < 0)
+        return 0;
+    int chain_mode = mode == SCN_BYZ_REORDER_FORWARD;
+    if (mode != SCN_BYZ_NONE && chain_mode != (s->system.kind == SCN_CHAIN)) {
+        scn_err(c, v, "system.byzantine: '%s' is not a %s mode (%s)", scn_byz_names[mode],
+                scn_system_name(s->system.kind),
+                s->system.kind == SCN_RAFT ? "double-vote, term-inflation, lie-append, equivocate"
+                                           : "reorder-forward");
+        return 0;
+    }
+    s->system.byzantine[i] = mode;
+    return 0;
+}
+
+static void load_byzantine(scn_ctx *c, yaml_node_t *v)
+{
+    scn_map(c, v, "system.byzantine", "node names n1..nN", byz_pair, NULL);
+}
+
+/* arg: the struct top, where to note `read` (its default depends on the
+ * kind) and `byzantine` (read once the node count is known). */
 static int system_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     (void)k;
+    struct top *t = arg;
     scenario *s = c->s;
     int e;
     int64_t i;
@@ -75,7 +111,7 @@ static int system_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
     } else if (strcmp(key, "read") == 0) {
         if (scn_enum(c, v, "system.read", scn_read_names, 7, &e) == 0)
             s->system.read = e;
-        *(yaml_node_t **)arg = v;
+        t->read = v;
     } else if (strcmp(key, "auth") == 0) {
         static const char *const names[] = {"none", "hmac"};
         if (scn_enum(c, v, "system.auth", names, 2, &e) == 0)
@@ -91,6 +127,8 @@ static int system_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
             s->system.fsync = e;
     } else if (strcmp(key, "bugs") == 0) {
         bugs_list(c, v);
+    } else if (strcmp(key, "byzantine") == 0) {
+        t->byzantine = v;
     } else if (strcmp(key, "ready-timeout") == 0) {
         scn_dur(c, v, "system.ready-timeout", 100 * NS_MS, 300 * NS_S, &s->system.ready_timeout_ns);
     } else if (strcmp(key, "election-timeout") == 0) {
@@ -223,11 +261,6 @@ static int checks_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
 
 /* ---- top level ---- */
 
-struct top {
-    yaml_node_t *system, *network, *workload, *nemesis, *checks;
-    yaml_node_t *system_key, *checks_key, *read;
-};
-
 static int top_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
 {
     struct top *t = arg;
@@ -340,7 +373,10 @@ static void load_doc(scn_ctx *c)
     /* system first: node names and the kind decide what the others may say. */
     if (t.system)
         scn_map(c, t.system, "system", "kind, nodes, read, auth, key-file, fsync, bugs, "
-                                       "ready-timeout, election-timeout", system_pair, &t.read);
+                                       "byzantine, ready-timeout, election-timeout",
+                system_pair, &t);
+    if (t.byzantine)
+        load_byzantine(c, t.byzantine);
     if (t.network)
         scn_map(c, t.network, "network", "backend, partitions, links", network_pair, NULL);
     if (t.workload)

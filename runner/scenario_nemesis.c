@@ -118,10 +118,31 @@ static int load_groups(scn_ctx *c, yaml_node_t *n, scn_action_spec *a)
     return 0;
 }
 
+/* partition: {bridge: n3}: a bridge whose middle node is chosen. */
+static int bridge_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    (void)k;
+    scn_action_spec *a = arg;
+    if (strcmp(key, "bridge") != 0)
+        return -1;
+    int i = scn_node_index(c, v);
+    if (i >= 0)
+        a->bridge = i + 1;
+    return 0;
+}
+
 static int load_partition(scn_ctx *c, yaml_node_t *v, scn_action_spec *a)
 {
     if (v->type == YAML_SEQUENCE_NODE)
         return load_groups(c, v, a);
+    if (v->type == YAML_MAPPING_NODE) {
+        a->shape = SCN_SHAPE_BRIDGE;
+        if (c->s->system.nodes < 3) {
+            scn_err(c, v, "partition: bridge needs more than %d nodes", c->s->system.nodes);
+            return -1;
+        }
+        return scn_map(c, v, "partition", "bridge", bridge_pair, a);
+    }
     int shape;
     if (scn_enum(c, v, "partition", scn_shape_names, 4, &shape) < 0)
         return -1;
@@ -180,6 +201,56 @@ static int slow_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
     return 0;
 }
 
+/* forge: {from: n1, to: n2|all, type: 5, count: 20, body: "00ff"}: forged
+ * datagrams (no tag) injected by the proxy, as PROXY.FORGE. */
+static int forge_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *arg)
+{
+    (void)k;
+    scn_action_spec *a = arg;
+    int64_t i;
+    const char *str;
+    if (strcmp(key, "from") == 0) {
+        int n = scn_node_index(c, v);
+        if (n >= 0)
+            a->forge.from = n;
+    } else if (strcmp(key, "to") == 0) {
+        if (v->type == YAML_SCALAR_NODE && strcmp((const char *)v->data.scalar.value, "all") == 0)
+            a->forge.to = -1;
+        else {
+            int n = scn_node_index(c, v);
+            if (n >= 0)
+                a->forge.to = n;
+        }
+    } else if (strcmp(key, "type") == 0) {
+        if (scn_int(c, v, "forge.type", 0, 255, &i) == 0)
+            a->forge.type = (int)i;
+    } else if (strcmp(key, "count") == 0) {
+        if (scn_int(c, v, "forge.count", 1, 1000, &i) == 0)
+            a->forge.count = (int)i;
+    } else if (strcmp(key, "body") == 0) {
+        if (scn_str(c, v, "forge.body", &str) < 0)
+            return 0;
+        size_t len = strlen(str);
+        if (len >= sizeof a->forge.body || len % 2 ||
+            strspn(str, "0123456789abcdefABCDEF") != len)
+            scn_err(c, v, "forge.body: an even number of hex digits, at most %zu",
+                    sizeof a->forge.body - 1);
+        else
+            memcpy(a->forge.body, str, len + 1);
+    } else
+        return -1;
+    return 0;
+}
+
+static void load_forge(scn_ctx *c, yaml_node_t *v, scn_action_spec *a)
+{
+    a->forge.from = 0, a->forge.to = -1, a->forge.type = 1, a->forge.count = 10;
+    a->forge.body[0] = 0;
+    scn_map(c, v, "forge", "from, to, type, count, body", forge_pair, a);
+    if (a->forge.to == a->forge.from)
+        scn_err(c, v, "forge: from and to are the same node");
+}
+
 /* The value of an action key. */
 static void load_action(scn_ctx *c, enum scn_action kind, yaml_node_t *v, scn_action_spec *a)
 {
@@ -216,6 +287,9 @@ static void load_action(scn_ctx *c, enum scn_action kind, yaml_node_t *v, scn_ac
             load_target(c, v, "slow", 0, &a->target);
         else
             scn_map(c, v, "slow", "node, cpu", slow_pair, a);
+        break;
+    case SCN_ACT_FORGE:
+        load_forge(c, v, a);
         break;
     default:
         break;
@@ -265,6 +339,10 @@ static void load_pick(scn_ctx *c, yaml_node_t *v, scn_nemesis *n)
         int a;
         if (scn_enum(c, p, "pick", scn_action_names, SCN_ACT_COUNT, &a) < 0)
             continue;
+        if (a == SCN_ACT_FORGE) {
+            scn_err(c, p, "pick: 'forge' needs its from/to/type; use fixed entries");
+            continue;
+        }
         if (a == SCN_ACT_HEAL || a == SCN_ACT_RESTART || a == SCN_ACT_RESUME) {
             scn_err(c, p, "pick: '%s' is not a fault (the random schedule undoes each fault "
                           "itself)", scn_action_name(a));
@@ -285,7 +363,7 @@ static void load_entry(scn_ctx *c, yaml_node_t *m, scn_nemesis *n)
         return;
     }
     scn_map(c, m, "nemesis", "at, for, every, from, until, pick, partition, heal, kill, restart, "
-                             "crash-stop, pause, resume, clock-skew, link-faults, slow",
+                             "crash-stop, pause, resume, clock-skew, link-faults, slow, forge",
             entry_pair, &e);
     if (e.every) {
         n->random = 1;
@@ -318,11 +396,11 @@ static void load_entry(scn_ctx *c, yaml_node_t *m, scn_nemesis *n)
     }
     if (!e.action)
         scn_err(c, m, "nemesis: entry has no action (partition, heal, kill, restart, crash-stop, "
-                      "pause, resume, clock-skew, link-faults or slow)");
+                      "pause, resume, clock-skew, link-faults, slow or forge)");
     if (e.forv) {
         enum scn_action k = n->action.kind;
         if (e.action && (k == SCN_ACT_HEAL || k == SCN_ACT_RESTART || k == SCN_ACT_RESUME ||
-                         k == SCN_ACT_CRASH_STOP))
+                         k == SCN_ACT_CRASH_STOP || k == SCN_ACT_FORGE))
             scn_err(c, e.forv, "for: '%s' cannot be undone after a while", scn_action_name(k));
         else
             scn_dur(c, e.forv, "for", NS_MS, 3600 * NS_S, &n->action.for_ns);

@@ -222,6 +222,10 @@ static int links_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
         scn_prob(c, v, what, &l->reorder);
     else if (strcmp(key, "corrupt") == 0)
         scn_prob(c, v, what, &l->corrupt);
+    else if (strcmp(key, "truncate") == 0)
+        scn_prob(c, v, what, &l->truncate);
+    else if (strcmp(key, "replay") == 0)
+        scn_prob(c, v, what, &l->replay);
     else
         return -1;
     return 0;
@@ -229,6 +233,7 @@ static int links_pair(scn_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
 
 int scn_load_links(scn_ctx *c, yaml_node_t *n, const char *section, scn_links *l)
 {
-    return scn_map(c, n, section, "delay, jitter, drop, duplicate, reorder, corrupt",
+    return scn_map(c, n, section, "delay, jitter, drop, duplicate, reorder, corrupt, truncate, "
+                                  "replay",
                    links_pair, l);
 }

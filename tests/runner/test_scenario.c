@@ -67,6 +67,20 @@ static void test_chain_default_read(void **st)
     scenario_free(&s);
 }
 
+/* The as-run YAML of s, loaded back into t. */
+static void roundtrip(const scenario *s, scenario *t)
+{
+    char *text = NULL;
+    size_t len = 0;
+    scn_errors e;
+    FILE *f = open_memstream(&text, &len);
+    scenario_write_yaml(s, f);
+    fclose(f);
+    if (scenario_load_text("as-run.yaml", text, len, t, &e) < 0)
+        fail_msg("%s\n%s", e.msg[0], text);
+    free(text);
+}
+
 static const char full[] =
     "name: full-1\n"
     "description: every key\n"
@@ -114,13 +128,7 @@ static void test_full_and_roundtrip(void **st)
     assert_int_equal(s.checks[SCN_CHECK_EVENTUAL], SCN_EXPECT_SKIP);
 
     /* As-run YAML loads back into the same scenario. */
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    scenario_write_yaml(&s, f);
-    fclose(f);
-    if (scenario_load_text("as-run.yaml", text, len, &t, &e) < 0)
-        fail_msg("%s\n%s", e.msg[0], text);
+    roundtrip(&s, &t);
     assert_string_equal(t.name, s.name);
     assert_int_equal(t.seed, s.seed);
     assert_int_equal(t.nnemesis, s.nnemesis);
@@ -134,7 +142,50 @@ static void test_full_and_roundtrip(void **st)
     assert_true(t.workload.rate == s.workload.rate);
     assert_memory_equal(t.checks, s.checks, sizeof s.checks);
     assert_memory_equal(&t.network, &s.network, sizeof s.network);
-    free(text);
+    scenario_free(&t);
+    scenario_free(&s);
+}
+
+/* Byzantine keys: node modes, damage on links, forged traffic, a chosen
+ * bridge; loaded as written and back through the as-run YAML. */
+static const char byz[] =
+    "name: byz\n"
+    "system: {kind: raft, nodes: 3, auth: none, byzantine: {n3: double-vote, n1: none}}\n"
+    "network: {links: {corrupt: 0.05, truncate: 0.02, replay: 0.1}}\n"
+    "workload: {duration: 5s}\n"
+    "nemesis:\n"
+    "  - at: 1s\n    forge: {from: n2, to: n1, type: 5, count: 7, body: 00ff}\n"
+    "  - at: 2s\n    forge: {from: n3}\n"
+    "  - at: 3s\n    partition: {bridge: n2}\n"
+    "  - at: 4s\n    link-faults: {truncate: 0.5, replay: 0.25}\n";
+
+static void test_byzantine_roundtrip(void **st)
+{
+    (void)st;
+    scenario s, t;
+    scn_errors e;
+    assert_int_equal(load(byz, &s, &e), 0);
+    assert_int_equal(s.system.byzantine[2], SCN_BYZ_DOUBLE_VOTE);
+    assert_int_equal(s.system.byzantine[0], SCN_BYZ_NONE);
+    assert_int_equal(s.system.byzantine[1], SCN_BYZ_NONE);
+    assert_true(s.network.links.truncate == 0.02 && s.network.links.replay == 0.1);
+    assert_int_equal(s.nemesis[0].action.kind, SCN_ACT_FORGE);
+    assert_int_equal(s.nemesis[0].action.forge.from, 1);
+    assert_int_equal(s.nemesis[0].action.forge.to, 0);
+    assert_int_equal(s.nemesis[0].action.forge.type, 5);
+    assert_int_equal(s.nemesis[0].action.forge.count, 7);
+    assert_string_equal(s.nemesis[0].action.forge.body, "00ff");
+    assert_int_equal(s.nemesis[1].action.forge.to, -1);   /* default: every other node */
+    assert_int_equal(s.nemesis[1].action.forge.count, 10);
+    assert_int_equal(s.nemesis[2].action.shape, SCN_SHAPE_BRIDGE);
+    assert_int_equal(s.nemesis[2].action.bridge, 2);
+    assert_true(s.nemesis[3].action.links.truncate == 0.5);
+    roundtrip(&s, &t);
+    assert_memory_equal(t.system.byzantine, s.system.byzantine, sizeof s.system.byzantine);
+    assert_memory_equal(&t.network, &s.network, sizeof s.network);
+    assert_int_equal(t.nnemesis, s.nnemesis);
+    for (int i = 0; i < s.nnemesis; i++)
+        assert_memory_equal(&t.nemesis[i].action, &s.nemesis[i].action, sizeof s.nemesis[i].action);
     scenario_free(&t);
     scenario_free(&s);
 }
@@ -176,12 +227,12 @@ static const struct {
     {"name: a\nsystem: {bugs: [Bad!]}\n", "t.yaml:2:17: system.bugs: 'Bad!' is not a bug name (lowercase letters, digits, -)"},
     {"name: a\nsystem: {ready-timeout: 1ms}\n", "t.yaml:2:25: system.ready-timeout: 1ms is out of range (100ms to 5m)"},
     {"name: a\nsystem: {election-timeout: 5ms}\n", "t.yaml:2:28: system.election-timeout: must be 0 (node default) or at least 10ms"},
-    {"name: a\nsystem: {colour: red}\n", "t.yaml:2:10: system: unknown key 'colour' (known: kind, nodes, read, auth, key-file, fsync, bugs, ready-timeout, election-timeout)"},
+    {"name: a\nsystem: {colour: red}\n", "t.yaml:2:10: system: unknown key 'colour' (known: kind, nodes, read, auth, key-file, fsync, bugs, byzantine, ready-timeout, election-timeout)"},
     {"name: a\nnetwork: {backend: docker}\n", "t.yaml:2:20: network.backend: unknown value 'docker' (use netns | loopback)"},
     {"name: a\nnetwork: {backend: loopback, partitions: nftables}\n", "t.yaml:2:10: network.partitions: nftables needs the netns backend (on loopback partitions are cut by the proxy)"},
     {"name: a\nnetwork: {links: {drop: 1.5}}\n", "t.yaml:2:25: links.drop: probability '1.5' is above 1"},
     {"name: a\nnetwork: {links: {delay: 5 ms}}\n", "t.yaml:2:26: links.delay: unknown unit ' ms' in '5 ms' (use ns, us, ms, s or m)"},
-    {"name: a\nnetwork: {links: {loss: 0.1}}\n", "t.yaml:2:19: network.links: unknown key 'loss' (known: delay, jitter, drop, duplicate, reorder, corrupt)"},
+    {"name: a\nnetwork: {links: {loss: 0.1}}\n", "t.yaml:2:19: network.links: unknown key 'loss' (known: delay, jitter, drop, duplicate, reorder, corrupt, truncate, replay)"},
     {"name: a\nworkload: {kind: bank}\n", "t.yaml:2:18: workload.kind: unknown value 'bank' (use register | kv | lease)"},
     {"name: a\nworkload: {clients: 1000}\n", "t.yaml:2:21: workload.clients: 1000 is out of range (must be between 1 and 256)"},
     {"name: a\nworkload: {keys: 0}\n", "t.yaml:2:18: workload.keys: 0 is out of range (must be between 1 and 100000)"},
@@ -202,9 +253,9 @@ static const struct {
     {"name: a\nnemesis: {at: 1s}\n", "t.yaml:2:10: nemesis: expected a list of entries, got a mapping"},
     {"name: a\nnemesis: [3]\n", "t.yaml:2:11: nemesis: each entry is a mapping (at: + one action, or every/from/until/pick)"},
     {"name: a\nnemesis:\n  - kill: n1\n", "t.yaml:3:5: nemesis: entry needs at: (a time) or every: (a random schedule)"},
-    {"name: a\nnemesis:\n  - at: 1s\n", "t.yaml:3:5: nemesis: entry has no action (partition, heal, kill, restart, crash-stop, pause, resume, clock-skew, link-faults or slow)"},
+    {"name: a\nnemesis:\n  - at: 1s\n", "t.yaml:3:5: nemesis: entry has no action (partition, heal, kill, restart, crash-stop, pause, resume, clock-skew, link-faults, slow or forge)"},
     {"name: a\nnemesis:\n  - at: 1s\n    kill: n1\n    pause: n2\n", "t.yaml:5:5: nemesis: one action per entry ('kill' and 'pause'); add another entry"},
-    {"name: a\nnemesis:\n  - at: 1s\n    explode: n1\n", "t.yaml:4:5: nemesis: unknown key 'explode' (known: at, for, every, from, until, pick, partition, heal, kill, restart, crash-stop, pause, resume, clock-skew, link-faults, slow)"},
+    {"name: a\nnemesis:\n  - at: 1s\n    explode: n1\n", "t.yaml:4:5: nemesis: unknown key 'explode' (known: at, for, every, from, until, pick, partition, heal, kill, restart, crash-stop, pause, resume, clock-skew, link-faults, slow, forge)"},
     {"name: a\nnemesis:\n  - at: 30s\n    heal: true\n", "t.yaml:3:9: at: 30s is not before the end of the workload (duration 10s)"},
     {"name: a\nnemesis:\n  - at: 1s\n    kill: n6\n", "t.yaml:4:11: unknown node 'n6' (this scenario has n1..n5)"},
     {"name: a\nnemesis:\n  - at: 1s\n    kill: everyone\n", "t.yaml:4:11: kill: unknown target 'everyone' (use a node name n1..n5, leader, random, minority, majority, all, head, tail or middle)"},
@@ -236,6 +287,23 @@ static const struct {
     {"name: a\nnemesis:\n  - every: 1s\n    pick: [kill]\n    from: 5s\n    until: 2s\n", "t.yaml:5:11: nemesis: from must be before until"},
     {"name: a\nnemesis:\n  - every: 1ms\n    pick: [kill]\n", "t.yaml:3:12: every: 1ms is out of range (10ms to 10s)"},
     {"name: a\nworkload: {duration: 5s}\nnemesis:\n  - every: 1s\n    pick: [kill]\n    until: 6s\n", "t.yaml:6:12: until: 6s is out of range (0 to 5s)"},
+    {"name: a\nsystem: {byzantine: {n9: double-vote}}\n", "t.yaml:2:22: unknown node 'n9' (this scenario has n1..n5)"},
+    {"name: a\nsystem: {byzantine: {n2: liar}}\n", "t.yaml:2:26: system.byzantine: unknown value 'liar' (use none | double-vote | term-inflation | lie-append | equivocate | reorder-forward)"},
+    {"name: a\nsystem: {byzantine: {n2: reorder-forward}}\n", "t.yaml:2:26: system.byzantine: 'reorder-forward' is not a raft mode (double-vote, term-inflation, lie-append, equivocate)"},
+    {"name: a\nsystem: {kind: chain, byzantine: {n1: double-vote}}\n", "t.yaml:2:39: system.byzantine: 'double-vote' is not a chain mode (reorder-forward)"},
+    {"name: a\nsystem: {byzantine: [n1]}\n", "t.yaml:2:21: system.byzantine: expected a mapping, got a list"},
+    {"name: a\nnetwork: {links: {truncate: 2}}\n", "t.yaml:2:29: links.truncate: probability '2' is above 1"},
+    {"name: a\nnetwork: {links: {replay: x}}\n", "t.yaml:2:27: links.replay: expected a number in 'x'"},
+    {"name: a\nnemesis:\n  - at: 1s\n    forge: {from: n7}\n", "t.yaml:4:19: unknown node 'n7' (this scenario has n1..n5)"},
+    {"name: a\nnemesis:\n  - at: 1s\n    forge: {from: n1, to: n1}\n", "t.yaml:4:12: forge: from and to are the same node"},
+    {"name: a\nnemesis:\n  - at: 1s\n    forge: {type: 300}\n", "t.yaml:4:19: forge.type: 300 is out of range (must be between 0 and 255)"},
+    {"name: a\nnemesis:\n  - at: 1s\n    forge: {count: 0}\n", "t.yaml:4:20: forge.count: 0 is out of range (must be between 1 and 1000)"},
+    {"name: a\nnemesis:\n  - at: 1s\n    forge: {body: abc}\n", "t.yaml:4:19: forge.body: an even number of hex digits, at most 128"},
+    {"name: a\nnemesis:\n  - at: 1s\n    forge: {kind: vote}\n", "t.yaml:4:13: forge: unknown key 'kind' (known: from, to, type, count, body)"},
+    {"name: a\nnemesis:\n  - at: 1s\n    forge: {}\n    for: 1s\n", "t.yaml:5:10: for: 'forge' cannot be undone after a while"},
+    {"name: a\nnemesis:\n  - every: 1s\n    pick: [forge]\n", "t.yaml:4:12: pick: 'forge' needs its from/to/type; use fixed entries"},
+    {"name: a\nnemesis:\n  - at: 1s\n    partition: {bridge: n8}\n", "t.yaml:4:25: unknown node 'n8' (this scenario has n1..n5)"},
+    {"name: a\nnemesis:\n  - at: 1s\n    partition: {middle: n1}\n", "t.yaml:4:17: partition: unknown key 'middle' (known: bridge)"},
     {"name: a\n---\nname: b\n", "t.yaml:3:1: only one scenario per file (found a second YAML document)"},
 };
 
@@ -274,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_minimal_defaults),
         cmocka_unit_test(test_chain_default_read),
         cmocka_unit_test(test_full_and_roundtrip),
+        cmocka_unit_test(test_byzantine_roundtrip),
         cmocka_unit_test(test_default_scenario),
         cmocka_unit_test(test_error_paths),
         cmocka_unit_test(test_many_errors_at_once),

@@ -3,6 +3,7 @@
  * bands, so a failure can be read against the fault that caused it. */
 #define _GNU_SOURCE
 #include "report.h"
+#include "results_auth.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -291,6 +292,52 @@ static void window_scan(ctx *c, json_t *v, int inside)
     }
 }
 
+/* Under the verdict table, when invariants broke: which invariant, at
+ * which term/index, and the guilty node, first violation of each kind. */
+static void broken_invariants(ctx *c)
+{
+    json_t *v = json_object_get(c->o->inv.detail, "violations"), *x;
+    if (c->o->inv.valid != 0 || !json_array_size(v))
+        return;
+    fprintf(c->f, "<div class='window'><b>Broken invariants</b> (guilty: ");
+    json_t *g = json_object_get(c->o->inv.detail, "guilty"), *n;
+    size_t i, j;
+    json_array_foreach(g, i, n) {
+        fprintf(c->f, "%s<b>", i ? ", " : "");
+        esc(c->f, json_string_value(n) ?: "?");
+        fprintf(c->f, "</b>");
+    }
+    fprintf(c->f, "%s)<ul>\n", json_array_size(g) ? "" : "not determined");
+    json_array_foreach(v, i, x) {
+        const char *inv = json_string_value(json_object_get(x, "invariant")) ?: "?";
+        int seen = 0;
+        for (j = 0; j < i && !seen; j++)
+            seen = !strcmp(inv, json_string_value(json_object_get(json_array_get(v, j),
+                                                                  "invariant")) ?: "");
+        if (seen)
+            continue;
+        fprintf(c->f, "<li><b>");
+        esc(c->f, inv);
+        fprintf(c->f, "</b>");
+        if (json_is_integer(json_object_get(x, "term")))
+            fprintf(c->f, " term %" JSON_INTEGER_FORMAT,
+                    json_integer_value(json_object_get(x, "term")));
+        if (json_is_integer(json_object_get(x, "index")))
+            fprintf(c->f, " index %" JSON_INTEGER_FORMAT,
+                    json_integer_value(json_object_get(x, "index")));
+        const char *who = json_string_value(json_object_get(x, "guilty"));
+        if (who) {
+            fprintf(c->f, ", guilty <b>");
+            esc(c->f, who);
+            fprintf(c->f, "</b>");
+        }
+        fprintf(c->f, ": ");
+        esc(c->f, json_string_value(json_object_get(x, "detail")) ?: "");
+        fprintf(c->f, "</li>\n");
+    }
+    fprintf(c->f, "</ul></div>\n");
+}
+
 static void verdicts(ctx *c)
 {
     const outcome *o = c->o;
@@ -310,6 +357,7 @@ static void verdicts(ctx *c)
                 o->met[k] == 1 ? "as expected" : o->met[k] == 2 ? "unknown" : "NOT as expected");
     }
     fprintf(c->f, "</table>\n");
+    broken_invariants(c);
     if (c->win0 >= 0) {
         fprintf(c->f, "<p class='window'><b>Failing window:</b> %.3fs &ndash; %.3fs (dashed red "
                       "box in the plots). Faults active then: ", (double)c->win0 / 1e9,
@@ -494,6 +542,7 @@ int report_write(const char *dir, const scenario *s, const outcome *o)
     fprintf(f, "</pre>\n");
     snprintf(path, sizeof path, "%s/proxy-stats.json", dir);
     proxy_table(f, path);
+    report_auth_table(f, json_object_get(o->results, "authentication"));
     fprintf(f, "<h2>Scenario as run</h2>\n");
     snprintf(path, sizeof path, "%s/scenario.yaml", dir);
     pre_file(f, path, 20000);

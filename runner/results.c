@@ -1,6 +1,7 @@
 /* results.c: computing and writing a run's verdicts (see results.h). */
 #define _GNU_SOURCE
 #include "results.h"
+#include "results_auth.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -272,6 +273,7 @@ int results_compute(const char *dir, const scenario *s, uint64_t seed, outcome *
                                              : o->exit_code == 1 ? json_false()
                                                                  : json_string("unknown"));
     json_object_set_new(o->results, "exit_code", json_integer(o->exit_code));
+    json_object_set_new(o->results, "authentication", results_auth(dir, s));
     if (!json_object_get(o->results, "strongest"))
         json_object_set_new(o->results, "strongest", json_null());
     return 0;
@@ -295,6 +297,28 @@ static void xml_escape(FILE *f, const char *s)
 static const char *verdict_text(int v)
 {
     return v == VERDICT_TRUE ? "true" : v == VERDICT_FALSE ? "false" : v == VERDICT_UNKNOWN ? "unknown" : "-";
+}
+
+/* The invariants test case's <system-out>: each violation's evidence (the
+ * guilty node, term, index), also when a broken invariant was expected. */
+static void junit_violations(FILE *f, const outcome *o)
+{
+    json_t *v = json_object_get(o->inv.detail, "violations"), *x;
+    size_t i;
+    if (!json_array_size(v))
+        return;
+    fprintf(f, "<system-out>");
+    json_array_foreach(v, i, x) {
+        if (i == 20) {
+            fprintf(f, "... %zu more\n", json_array_size(v) - 20);
+            break;
+        }
+        xml_escape(f, json_string_value(json_object_get(x, "invariant")) ?: "?");
+        fprintf(f, ": ");
+        xml_escape(f, json_string_value(json_object_get(x, "detail")) ?: "");
+        fputc('\n', f);
+    }
+    fprintf(f, "</system-out>");
 }
 
 int results_write(const char *dir, const scenario *s, const outcome *o)
@@ -339,6 +363,8 @@ int results_write(const char *dir, const scenario *s, const outcome *o)
             free(txt);
             fprintf(f, "</failure>");
         }
+        if (c == SCN_CHECK_INVARIANTS)
+            junit_violations(f, o);
         fprintf(f, "</testcase>\n");
     }
     fprintf(f, "  </testsuite>\n</testsuites>\n");

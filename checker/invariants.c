@@ -37,7 +37,7 @@ const char *inv_name(const inv_run *r, uint16_t node)
 
 void inv_short_hash(char out[16], uint64_t h)
 {
-    snprintf(out, 16, "%04llx\xe2\x80\xa6", (unsigned long long)(h >> 48));
+    snprintf(out, 16, "%08llx\xe2\x80\xa6", (unsigned long long)(h >> 32));
 }
 
 void inv_violation(inv_run *r, int inv, const uint64_t *term, const uint64_t *index,

@@ -137,6 +137,23 @@ static uint16_t double_voter(const rctx *c, uint64_t term)
     return INV_NONE;
 }
 
+/* Who made one term's entries disagree: its single leader (it sent both),
+ * else, when the term had several leaders, the node that voted twice in
+ * it. why: the explanation, ending in "(guilty: X)". */
+static uint16_t term_culprit(const rctx *c, uint64_t term, char *why, size_t len)
+{
+    uint16_t ld = leader_of(c, term), dv = double_voter(c, term);
+    if (ld != INV_NONE)
+        snprintf(why, len, "leader %s of term %" PRIu64 " sent both (guilty: %s)", inv_name(c->r, ld),
+                 term, inv_name(c->r, ld));
+    else if (dv != INV_NONE)
+        snprintf(why, len, "term %" PRIu64 " had several leaders, elected with %s's double vote "
+                 "(guilty: %s)", term, inv_name(c->r, dv), inv_name(c->r, dv));
+    else
+        snprintf(why, len, "no single leader of term %" PRIu64 " in the traces (guilty: unknown)", term);
+    return ld != INV_NONE ? ld : dv;
+}
+
 /* A follower whose unbacked ack in `term` covered `index`. */
 static uint16_t liar_for(const rctx *c, uint64_t term, uint64_t index)
 {
@@ -302,8 +319,9 @@ static void check_acks(rctx *c)
         c->unbacked_match = inv_grow(c->unbacked_match, c->nunbacked, &mcap, sizeof *c->unbacked_match);
         c->unbacked[c->nunbacked] = (rleader){e->a, e->t, e->peer, e->node};
         c->unbacked_match[c->nunbacked++] = e->b;
-        if (reported[e->peer]++)
-            continue;   /* one violation per liar; the rest are counted */
+        if (reported[e->peer])
+            continue;   /* one violation per liar; its other unbacked acks are kept above */
+        reported[e->peer] = 1;
         uint16_t nodes[2] = {e->peer, e->node};
         inv_violation(r, INV_ACK_STORED, &e->a, &e->b, nodes, 2, e->peer, e->t,
                       "%s acknowledged index %" PRIu64 " (term %" PRIu64 ") to leader %s at %.3fs, "
@@ -340,16 +358,10 @@ static void check_matching(rctx *c)
                 bad = j;
         r->checked[INV_LOG_MATCHING]++;
         if (bad != SIZE_MAX) {
-            uint16_t ld = leader_of(c, e[i].term);
+            char h1[16], h2[16], why[160];
+            uint16_t ld = term_culprit(c, e[i].term, why, sizeof why);
             uint16_t nodes[3] = {e[i].node, e[bad].node, ld};
-            char h1[16], h2[16], why[80];
             inv_short_hash(h1, e[i].hash), inv_short_hash(h2, e[bad].hash);
-            if (ld != INV_NONE)
-                snprintf(why, sizeof why, "leader %s sent both (guilty: %s)", inv_name(r, ld),
-                         inv_name(r, ld));
-            else
-                snprintf(why, sizeof why, "no single leader of term %" PRIu64 " in the traces "
-                         "(guilty: unknown)", e[i].term);
             inv_violation(r, INV_LOG_MATCHING, &e[i].term, &e[i].index, nodes, 3, ld, e[bad].t,
                           "log matching broken at index %" PRIu64 " (term %" PRIu64 "): %s has %s, "
                           "%s has %s; %s", e[i].index, e[i].term, inv_name(r, e[i].node), h1,
@@ -406,11 +418,13 @@ static void culprit_text(const rctx *c, uint16_t g, uint64_t index, uint64_t old
                          size_t len)
 {
     if (g == INV_NONE)
-        snprintf(out, len, "guilty: unknown");
+        snprintf(out, len, "nothing in the traces explains the loss (guilty: unknown)");
     else if (liar_for(c, old_term, index) == g)
-        snprintf(out, len, "guilty: %s, whose acknowledgement of it was not stored", inv_name(c->r, g));
+        snprintf(out, len, "%s acknowledged it without storing it (guilty: %s)", inv_name(c->r, g),
+                 inv_name(c->r, g));
     else
-        snprintf(out, len, "guilty: %s, who voted twice in the later term", inv_name(c->r, g));
+        snprintf(out, len, "%s voted twice in the later term (guilty: %s)", inv_name(c->r, g),
+                 inv_name(c->r, g));
 }
 
 /* State machine safety (applies) and leader completeness (commits against
@@ -440,20 +454,19 @@ static void check_safety(rctx *c, const rentry *byn, const size_t *from, const s
             r->checked[INV_SM_SAFETY]++;
             for (size_t k = i; k < j; k++)
                 if (e[k].apply && e[k].hash != fa->hash) {
-                    uint16_t g = fa->term == e[k].term ? leader_of(c, fa->term)
-                                                       : loss_culprit(c, fa->index, fa->term, e[k].term);
-                    uint16_t nodes[2] = {fa->node, e[k].node};
-                    char h1[16], h2[16], why[128];
-                    inv_short_hash(h1, fa->hash), inv_short_hash(h2, e[k].hash);
-                    if (fa->term == e[k].term && g != INV_NONE)
-                        snprintf(why, sizeof why, "guilty: %s, leader of term %" PRIu64 ", sent both",
-                                 inv_name(r, g), fa->term);
+                    char h1[16], h2[16], why[160];
+                    uint16_t g;
+                    if (fa->term == e[k].term)
+                        g = term_culprit(c, fa->term, why, sizeof why);
                     else
+                        g = loss_culprit(c, fa->index, fa->term, e[k].term),
                         culprit_text(c, g, fa->index, fa->term, why, sizeof why);
+                    uint16_t nodes[2] = {fa->node, e[k].node};
+                    inv_short_hash(h1, fa->hash), inv_short_hash(h2, e[k].hash);
                     inv_violation(r, INV_SM_SAFETY, &e[k].term, &fa->index, nodes, 2, g, e[k].t,
                                   "different entries applied at index %" PRIu64 ": %s applied %s "
                                   "(term %" PRIu64 ") at %.3fs, %s applied %s (term %" PRIu64 ") at "
-                                  "%.3fs (%s)", fa->index, inv_name(r, fa->node), h1, fa->term,
+                                  "%.3fs; %s", fa->index, inv_name(r, fa->node), h1, fa->term,
                                   fa->t / 1e9, inv_name(r, e[k].node), h2, e[k].term, e[k].t / 1e9, why);
                     break;
                 }
@@ -485,7 +498,7 @@ static void check_safety(rctx *c, const rentry *byn, const size_t *from, const s
                               x->t > fc->t ? x->t : fc->t,
                               "entry %s (term %" PRIu64 ") committed at index %" PRIu64 " by %s at "
                               "%.3fs is missing from leader %s of term %" PRIu64 ", which has %s "
-                              "there (%s)", h1, fc->term, fc->index, inv_name(r, fc->node),
+                              "there; %s", h1, fc->term, fc->index, inv_name(r, fc->node),
                               fc->t / 1e9, inv_name(r, (uint16_t)L), maxlead[L], h2, why);
                 break;
             }

@@ -2,12 +2,20 @@
  * faultproxy in $RIFTLAB_BIN; skipped, exit 77, when they are missing, or
  * for netns when not root).
  *
- *   test_runner_e2e run BACKEND SCENARIO.yaml   the scenario must give its
- *                                               expected verdicts (exit 0)
+ *   test_runner_e2e run BACKEND SCENARIO.yaml [ASSERT ...]
+ *                                               the scenario must give its
+ *                                               expected verdicts (exit 0), and
+ *                                               each ASSERT hold on results.json:
+ *                                               PATH=TEXT or PATH>N, PATH dotted
+ *                                               keys and array indexes
+ *                                               (checks.invariants.guilty.0=n3)
  *   test_runner_e2e repro BACKEND               two runs with one seed repeat
  *                                               the nemesis schedule and the
  *                                               proxy's decisions; another seed not
  *   test_runner_e2e interrupt BACKEND           Ctrl-C mid-run: exit 255, nothing left
+ *   test_runner_e2e sweep netns                 a SIGKILLed run's namespaces (with
+ *                                               their nft tables) and processes
+ *                                               are swept by the next run
  *
  * Each run writes into a fresh directory under /tmp, removed on success. */
 #define _GNU_SOURCE
@@ -108,11 +116,47 @@ static void make_out(char *out, size_t cap, const char *tag)
     mkdir(out, 0755);
 }
 
-static int cmd_run(const char *backend, const char *scenario)
+/* The value at a dotted path (object keys, array indexes), or NULL. */
+static json_t *json_path(json_t *v, const char *path)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
+        v = json_is_array(v) ? json_array_get(v, strtoul(k, NULL, 10)) : json_object_get(v, k);
+    return v;
+}
+
+/* One PATH=TEXT / PATH>N assertion on results.json; 0 when it holds. */
+static int check_assert(json_t *res, const char *a)
+{
+    char path[256];
+    size_t n = strcspn(a, "=>");
+    if (!a[n] || n >= sizeof path) {
+        fprintf(stderr, "FAIL: bad assertion '%s' (PATH=TEXT or PATH>N)\n", a);
+        return 1;
+    }
+    memcpy(path, a, n);
+    path[n] = 0;
+    json_t *v = json_path(res, path);
+    char got[128] = "(missing)";
+    if (json_is_string(v))
+        snprintf(got, sizeof got, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(got, sizeof got, "%lld", (long long)json_integer_value(v));
+    else if (json_is_boolean(v))
+        snprintf(got, sizeof got, "%s", json_is_true(v) ? "true" : "false");
+    int ok = a[n] == '=' ? v && !strcmp(got, a + n + 1)
+                         : json_is_integer(v) && json_integer_value(v) > atoll(a + n + 1);
+    if (!ok)
+        fprintf(stderr, "FAIL: results.json %s: got %s\n", a, got);
+    return !ok;
+}
+
+static int cmd_run(const char *backend, const char *scenario, int nasserts, char **asserts)
 {
     if (!check_backend(backend))
         return 77;
-    if (!need(strstr(scenario, "/chain/") ? "chain-node" : "raft-node"))
+    if (!need("chain-node") || !need("raft-node"))
         return 77;
     char out[512];
     make_out(out, sizeof out, "run");
@@ -127,6 +171,14 @@ static int cmd_run(const char *backend, const char *scenario)
             fprintf(stderr, "FAIL: %s/%s missing\n", latest, files[i]);
             missing = 1;
         }
+    if (code != 255 && nasserts) {
+        char p[700];
+        snprintf(p, sizeof p, "%s/results.json", latest);
+        json_t *res = json_load_file(p, 0, NULL);
+        for (int i = 0; i < nasserts; i++)
+            missing |= check_assert(res, asserts[i]);
+        json_decref(res);
+    }
     if (code != 0 || missing) {
         fprintf(stderr, "FAIL: riftlab run %s --backend %s exited %d; run kept in %s\n", scenario,
                 backend, code, out);
@@ -305,19 +357,134 @@ static int cmd_interrupt(const char *backend)
     return bad;
 }
 
+/* How many entries of /run/netns start with "rl<pid>-" (a run's net). */
+static int netns_of(pid_t pid)
+{
+    char pre[32];
+    snprintf(pre, sizeof pre, "rl%d-", (int)pid);
+    DIR *d = opendir("/run/netns");
+    struct dirent *e;
+    int n = 0;
+    while (d && (e = readdir(d)))
+        n += strncmp(e->d_name, pre, strlen(pre)) == 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* wait for pid at most secs; then SIGKILL it. Its exit code, or -1 if killed. */
+static int wait_bounded(pid_t pid, int secs)
+{
+    int st;
+    for (int i = 0; i < secs * 10; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+        usleep(100000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &st, 0);
+    return -1;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+/* riftlab clean: the safety net when the test fails halfway. */
+static void clean_up(void)
+{
+    char exe[1024];
+    snprintf(exe, sizeof exe, "%s/riftlab", bin);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(exe, exe, "clean", (char *)NULL);
+        _exit(127);
+    }
+    wait_bounded(pid, 60);
+}
+
+static int cmd_sweep(const char *backend)
+{
+    if (strcmp(backend, "netns") != 0)
+        return 2;
+    if (!check_backend(backend) || !need("raft-node"))
+        return 77;
+    char outa[512], outb[512], sa[600], sb[600];
+    make_out(outa, sizeof outa, "sweep-a");
+    make_out(outb, sizeof outb, "sweep-b");
+    snprintf(sa, sizeof sa, "%s/a.yaml", outa);
+    snprintf(sb, sizeof sb, "%s/b.yaml", outb);
+    write_file(sa, "name: sweep-a\nsystem: {kind: raft, nodes: 3}\n"
+                   "workload: {duration: 30s, rate: 50/s, clients: 2}\n");
+    write_file(sb, "name: sweep-b\nsystem: {kind: raft, nodes: 3}\n"
+                   "workload: {duration: 2s, rate: 50/s, clients: 2}\n"
+                   "checks: {linearizable: pass}\n");
+    int bad = 0;
+    pid_t a = start_run(sa, backend, outa, "1");
+    /* Until run A is up (its net exists and its history has begun), at most 30s. */
+    char hist[700];
+    snprintf(hist, sizeof hist, "%s/latest/history.jsonl", outa);
+    for (int i = 0; i < 300 && !(netns_of(a) > 0 && access(hist, F_OK) == 0); i++)
+        usleep(100000);
+    sleep(1);
+    kill(a, SIGKILL);
+    waitpid(a, NULL, 0);
+    /* Its children die with it (PR_SET_PDEATHSIG), within 10s. */
+    for (int i = 0; i < 100 && leftover_procs(outa); i++)
+        usleep(100000);
+    if (leftover_procs(outa)) {
+        fprintf(stderr, "FAIL: run A's processes outlived it (no PDEATHSIG?)\n");
+        bad = 1;
+    }
+    int before = netns_of(a);
+    if (before == 0) {
+        fprintf(stderr, "FAIL: run A (pid %d) left no namespaces: nothing to sweep\n", (int)a);
+        bad = 1;
+    }
+    pid_t b = start_run(sb, backend, outb, "2");
+    int code = wait_bounded(b, 120);
+    if (code != 0) {
+        fprintf(stderr, "FAIL: run B exited %d, want 0\n", code);
+        bad = 1;
+    }
+    if (netns_of(a) != 0) {
+        fprintf(stderr, "FAIL: run B did not sweep run A's %d namespaces\n", netns_of(a));
+        bad = 1;
+    }
+    if (netns_of(b) != 0 || leftover_procs(outb) || leftover_procs(outa)) {
+        fprintf(stderr, "FAIL: namespaces or processes left after run B\n");
+        bad = 1;
+    }
+    if (bad) {
+        clean_up();
+        fprintf(stderr, "runs kept in %s and %s\n", outa, outb);
+        return 1;
+    }
+    rm_rf(outa);
+    rm_rf(outb);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     bin = getenv("RIFTLAB_BIN");
     if (!bin || argc < 3) {
-        fprintf(stderr, "usage: test_runner_e2e run|repro|interrupt BACKEND [SCENARIO]\n");
+        fprintf(stderr, "usage: test_runner_e2e run|repro|interrupt|sweep BACKEND [SCENARIO [ASSERT...]]\n");
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
-    if (!strcmp(argv[1], "run") && argc == 4)
-        return cmd_run(argv[2], argv[3]);
+    if (!strcmp(argv[1], "run") && argc >= 4)
+        return cmd_run(argv[2], argv[3], argc - 4, argv + 4);
     if (!strcmp(argv[1], "repro"))
         return cmd_repro(argv[2]);
     if (!strcmp(argv[1], "interrupt"))
         return cmd_interrupt(argv[2]);
+    if (!strcmp(argv[1], "sweep"))
+        return cmd_sweep(argv[2]);
     return 2;
 }

@@ -422,8 +422,13 @@ static json_t *node_status(run *r, int i, uint64_t timeout_ns)
     if (cluster_node_call(r, i, timeout_ns, &v, 1, argv) != RCLIENT_OK)
         return NULL;
     json_t *j = NULL;
-    if (v.type == RESP_BULK || v.type == RESP_SIMPLE)
+    if (v.type == RESP_BULK || v.type == RESP_SIMPLE) {
         j = json_loadb(v.str, v.len, 0, NULL);
+        /* A term above 2^63 (a corrupted message adopted with auth none)
+         * does not fit jansson's integers: read numbers as reals then. */
+        if (!j)
+            j = json_loadb(v.str, v.len, JSON_DECODE_INT_AS_REAL, NULL);
+    }
     resp_value_free(&v);
     return j;
 }

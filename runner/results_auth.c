@@ -17,9 +17,10 @@ static const char *const reasons[] = {"bad_tag", "missing_tag", "malformed", "wr
                                       "misdirected"};
 #define NREASONS (sizeof reasons / sizeof reasons[0])
 
+/* Counters may be reals (see cluster.c's node_status: huge terms). */
 static json_int_t num(json_t *o, const char *k)
 {
-    return json_integer_value(json_object_get(o, k));
+    return (json_int_t)json_number_value(json_object_get(o, k));
 }
 
 /* Sum of the proxy's counters `field` over the links towards node `to`. */

@@ -246,18 +246,24 @@ int inv_check_main(int argc, char **argv)
     static const struct option longopts[] = {
         {"invariants", required_argument, NULL, 'i'},
         {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    for (int i = 1; i < argc; i++)   /* also `--invariants --help` */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(USAGE, stdout);
+            return 0;
+        }
     const char *dir = NULL;
     int json = 0, c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
         case 'i': dir = optarg; break;
         case 'j': json = 1; break;
-        case 'h': fputs(USAGE, stdout); return 0;
+        case ':':
+            fprintf(stderr, "riftlab check: --invariants needs a run directory\n%s", USAGE);
+            return 254;
         default:
             fprintf(stderr, "riftlab check: option '%s' does not go with --invariants\n%s",
                     argv[optind - 1], USAGE);

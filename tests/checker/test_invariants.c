@@ -462,6 +462,7 @@ static void test_cli(void **st)
     assert_int_equal(cli("--invariants", "/nonexistent/run", NULL), 254);
     assert_int_equal(cli("--invariants", dir, "--model"), 254);
     assert_int_equal(cli("--invariants", NULL, NULL), 254);
+    assert_int_equal(cli("--invariants", "--help", NULL), 0);
 }
 
 int main(void)

@@ -116,7 +116,7 @@ static void parts_free(parts *P)
  * searches have no default limit. LIN_FIRST_STEPS bounds the quick
  * linearizability try before a per-key sequential search. */
 #define SEQ_DEFAULT_STEPS 200000ULL
-#define LIN_FIRST_STEPS (1ULL << 20)
+#define LIN_FIRST_STEPS (1ULL << 16)
 
 static void budget_of(const check_options *o, search_budget *b)
 {

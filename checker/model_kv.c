@@ -42,6 +42,8 @@
 typedef struct kv_node {
     uint32_t parent, vid;   /* root: parent 0 */
     uint64_t len, hash;
+    uint32_t live_key;      /* kv_canon's last answer: for key live_key - 1 ... */
+    bool live;              /* ... the string is live */
 } kv_node;
 
 typedef struct kv_ctx {
@@ -160,8 +162,8 @@ static void *kv_ctx_new(const history *h)
         c->vhash[v] = hs;
         c->vpow[v] = pw;
     }
-    c->nodes[0] = (kv_node){0, 0, 0, 0};
-    c->nodes[1] = (kv_node){0, 0, 0, 0}; /* the root: "" */
+    c->nodes[0] = (kv_node){0, 0, 0, 0, 0, false};
+    c->nodes[1] = (kv_node){0, 0, 0, 0, 0, false}; /* the root: "" */
     c->nnodes = 2;
     kv_live_build(c);
     return c;
@@ -230,7 +232,7 @@ static uint32_t kv_child(kv_ctx *c, uint32_t node, uint32_t vid)
     const char *s;
     size_t n;
     kv_seg(c->h, vid, &s, &n);
-    c->nodes[id] = (kv_node){node, vid, p->len + n, p->hash * c->vpow[vid] + c->vhash[vid]};
+    c->nodes[id] = (kv_node){node, vid, p->len + n, p->hash * c->vpow[vid] + c->vhash[vid], 0, false};
     kv_put(c, slot, key, id);
     return id;
 }
@@ -288,12 +290,16 @@ static uint64_t kv_canon(kv_ctx *c, uint32_t key, uint64_t s)
 {
     if (!c->live || !(s & KV_STR) || s == KV_DEAD)
         return s;
-    const kv_node *n = &c->nodes[(uint32_t)s];
-    uint64_t fp = kv_fp(key, n->len, n->hash);
-    for (size_t i = fp & c->lmask; c->live[i]; i = (i + 1) & c->lmask)
-        if (c->live[i] == fp)
-            return s;
-    return KV_DEAD;
+    kv_node *n = &c->nodes[(uint32_t)s];
+    if (n->live_key != key + 1) { /* one answer per node is kept: usually its only key */
+        uint64_t fp = kv_fp(key, n->len, n->hash);
+        size_t i = fp & c->lmask;
+        while (c->live[i] && c->live[i] != fp)
+            i = (i + 1) & c->lmask;
+        n->live = c->live[i] == fp;
+        n->live_key = key + 1;
+    }
+    return n->live ? s : KV_DEAD;
 }
 
 static uint64_t kv_init(void *ctx)

@@ -153,6 +153,8 @@ typedef struct seq {
     bool *pairok, *isreset;
     uint8_t *kill;              /* per op: model->kills, 0 not asked yet, 1 yes, 2 no */
     uint64_t *rstate;           /* per ok read: the state it saw (a write of its value) */
+    uint32_t *wstart, *wop;     /* reset ops by partition: wop[wstart[k] .. wstart[k + 1]) */
+    uint64_t *wafter;           /* and the state each leaves */
     seq_pslot *pmap;            /* seq_pieces' cache */
     size_t pmask, pn;
 } seq;
@@ -178,11 +180,10 @@ static const uint32_t *seq_resets(seq *S, uint32_t r)
     if (!S->roff[r]) {
         size_t off = S->rn;
         const hist_op *ro = &S->ops[S->idx[r]];
-        for (uint32_t w = 0; w < (uint32_t)(S->start[S->P]); w++) {
-            uint64_t after;
-            if (S->kof[w] != S->kof[r] || (S->pof[w] == S->pof[r] && S->rank[w] > S->rank[r]))
-                continue;
-            if (S->m->reset(S->ctx, &S->ops[S->idx[w]], &after) && S->m->reach(S->ctx, after, ro))
+        uint32_t k = S->kof[r];
+        for (uint32_t j = S->wstart[k]; j < S->wstart[k + 1]; j++) {
+            uint32_t w = S->wop[j];
+            if ((S->pof[w] != S->pof[r] || S->rank[w] < S->rank[r]) && S->m->reach(S->ctx, S->wafter[j], ro))
                 seq_rl_push(S, w);
         }
         seq_rl_push(S, SEQ_NONE);
@@ -287,9 +288,13 @@ static bool seq_reset_left(seq *S, uint32_t r, uint32_t lo)
  * come in between. "Reachable" asks the model (reach) and that an append
  * that extends the state towards the read is still possible. (A `true` may
  * be optimistic; a `false` is certain.) The anchored pairs change only
- * when some process goes past a reset or an append, so the later ones are
- * checked only with `full`. */
-static bool seq_alive(seq *S, bool full)
+ * when some process goes past a reset or an append; then the next `ahead`
+ * later reads of each process are checked too (all of them once at the
+ * start, which finds reads no order can satisfy; a few after each step,
+ * since checking every read at every step costs more than it prunes on
+ * long histories). */
+#define SEQ_AHEAD 4
+static bool seq_alive(seq *S, uint32_t ahead)
 {
     for (uint32_t p = 0; p < S->P; p++) {
         if (S->pos[p] >= S->len[p])
@@ -300,7 +305,7 @@ static bool seq_alive(seq *S, bool full)
         uint32_t r = S->plist[x], lo = S->pos[p] ? S->pos[p] - 1 : SEQ_NONE;
         if (!seq_from(S, S->states[S->kof[r]], r, lo) && !seq_reset_left(S, r, lo))
             return false;
-        for (uint32_t end = S->start[p] + S->len[p];;) {
+        for (uint32_t end = S->start[p] + S->len[p], left = ahead;; left--) {
             uint32_t a = S->anchor[r];
             if (a != SEQ_NONE && S->rank[a] >= S->pos[p]) {
                 const hist_op *ao = &S->ops[S->idx[a]];
@@ -311,7 +316,7 @@ static bool seq_alive(seq *S, bool full)
                 if (!ok && !seq_reset_left(S, r, S->rank[a]))
                     return false;
             }
-            if (!full || x + 1 >= end || (x = S->nread[x + 1]) == SEQ_NONE)
+            if (!left || x + 1 >= end || (x = S->nread[x + 1]) == SEQ_NONE)
                 break;
             r = S->plist[x];
         }
@@ -457,6 +462,20 @@ static void seq_build(seq *S, size_t n)
     }
     free(lastk);
     free(stamp);
+    /* the reset ops of each partition, for seq_resets */
+    S->wstart = calloc(S->K + 2, sizeof *S->wstart);
+    S->wop = malloc((n + 1) * sizeof *S->wop);
+    S->wafter = malloc((n + 1) * sizeof *S->wafter);
+    for (size_t i = 0; i < n; i++)
+        S->wstart[S->kof[i] + 2] += S->isreset[i];
+    for (uint32_t k = 0; k < S->K; k++)
+        S->wstart[k + 2] += S->wstart[k + 1];
+    for (uint32_t i = 0; i < n; i++)
+        if (S->isreset[i]) {
+            uint32_t j = S->wstart[S->kof[i] + 1]++;
+            S->wop[j] = i;
+            S->m->reset(S->ctx, &ops[S->idx[i]], &S->wafter[j]);
+        }
     S->states = malloc((S->K + 1) * sizeof *S->states);
     for (uint32_t k = 0; k < S->K; k++) {
         S->states[k] = S->m->init(S->ctx);
@@ -476,6 +495,7 @@ static void seq_free(seq *S)
     free(S->plist); free(S->rank); free(S->tcls); free(S->reached); free(S->used);
     free(S->crep); free(S->states); free(S->nread); free(S->roff); free(S->rl);
     free(S->anchor); free(S->pairok); free(S->isreset); free(S->kill); free(S->rstate); free(S->pmap);
+    free(S->wstart); free(S->wop); free(S->wafter);
 }
 
 /* The memo key of the current configuration: positions (two per word),
@@ -547,7 +567,7 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
     size_t depth = 0;
     uint64_t steps = 0;
     int verdict = SEARCH_TRUE;
-    if (S.prune && !seq_alive(&S, true))
+    if (S.prune && !seq_alive(&S, UINT32_MAX))
         remaining = 0, verdict = SEARCH_FALSE;
     while (remaining > 0) {
         if (++steps, (b->max_steps && steps > b->max_steps) ||
@@ -616,7 +636,7 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
             seq_move(&S, mv, 1);
             seq_set_state(&S, k, nx);
             bool fresh = false;
-            if (!S.prune || seq_alive(&S, !pool && o->f != HIST_F_READ)) {
+            if (!S.prune || seq_alive(&S, !pool && o->f != HIST_F_READ ? SEQ_AHEAD : 0)) {
                 seq_key(&S, key);
                 fresh = memo_insert(&memo, chk_mix64(S.zp ^ S.zs), key, (uint32_t)nkey);
             }

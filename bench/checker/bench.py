@@ -7,6 +7,8 @@
    all in ONE `riftlab check` call, N times: per-file medians of the
    in-process time the verdict line reports, the slowest files, the total of
    the medians, and the median wall time of the whole call.
+   The same set again with all three checks (linearizable, sequential,
+   eventual), and how many per-key sequential verdicts are true/false/unknown.
 2. Porcupine's own figures for the same set on this kind of machine
    (Go 1.19, in-process medians, from issue 3: whole set ~700 ms; etcd_002
    ~190 ms, c50-ok ~160 ms, etcd_007 ~130 ms) and the ratio. Porcupine is not
@@ -15,6 +17,7 @@
    100k operations with 5, 20 and 100 processes: time and peak RSS of
    `riftlab check --consistency linearizable,sequential,eventual`.
 """
+import json
 import os
 import re
 import statistics
@@ -46,6 +49,22 @@ def peak_rss_kb(cmd):
     return (time.monotonic() - t0) * 1000, ru.ru_maxrss, os.waitstatus_to_exitcode(status)
 
 
+def porcupine_pass(check, pdir, runs, extra):
+    """Per-file medians of the in-process ms, and the median wall ms."""
+    per_file, walls = {}, []
+    line = re.compile(r"^(\S+)\s+(true|false|unknown)\s.*\s([0-9.]+) ms$")
+    for _ in range(runs):
+        p, wall = run([check, os.path.join(pdir, "jepsen"), os.path.join(pdir, "kv")] + extra)
+        if p.returncode not in (0, 1):
+            sys.exit(f"bench: riftlab check failed ({p.returncode}): {p.stderr}")
+        walls.append(wall)
+        for l in p.stdout.splitlines():
+            m = line.match(l)
+            if m:
+                per_file.setdefault(os.path.relpath(m.group(1), pdir), []).append(float(m.group(3)))
+    return {f: statistics.median(v) for f, v in per_file.items()}, statistics.median(walls)
+
+
 def main():
     args = [a for a in sys.argv[1:]]
     if "-h" in args or "--help" in args:
@@ -70,20 +89,8 @@ def main():
         if not os.path.exists(b):
             sys.exit(f"bench: {b} is missing; build it first (cmake --build {build})")
 
-    per_file, walls = {}, []
-    line = re.compile(r"^(\S+)\s+(true|false|unknown)\s.*\s([0-9.]+) ms$")
-    for _ in range(runs):
-        p, wall = run([check, os.path.join(pdir, "jepsen"), os.path.join(pdir, "kv")])
-        if p.returncode not in (0, 1):
-            sys.exit(f"bench: riftlab check failed ({p.returncode}): {p.stderr}")
-        walls.append(wall)
-        for l in p.stdout.splitlines():
-            m = line.match(l)
-            if m:
-                per_file.setdefault(os.path.relpath(m.group(1), pdir), []).append(float(m.group(3)))
-    med = {f: statistics.median(v) for f, v in per_file.items()}
+    med, wall = porcupine_pass(check, pdir, runs, [])
     total = sum(med.values())
-    wall = statistics.median(walls)
     print(f"Porcupine set: {len(med)} histories, {runs} runs of one `riftlab check` call each (medians)")
     print(f"  {'file':28} {'riftlab ms':>11} {'Porcupine ms':>13} {'ratio':>7}")
     shown = sorted(med, key=med.get, reverse=True)[:5]
@@ -95,6 +102,19 @@ def main():
     print(f"  {'sum of per-file medians':28} {total:11.1f} {PORCUPINE_MS['total']:13.0f} {PORCUPINE_MS['total'] / total:7.1f}x")
     print(f"  {'one call, wall (median)':28} {wall:11.1f} {PORCUPINE_MS['total']:13.0f} {PORCUPINE_MS['total'] / wall:7.1f}x")
     print(f"  target: <= 140 ms for the whole set in one call: {'met' if wall <= 140 else 'NOT met'}")
+    print()
+    # All three checks (Porcupine checks only linearizability: no ratio).
+    allc = ["--consistency", "linearizable,sequential,eventual"]
+    med, wall = porcupine_pass(check, pdir, runs, allc)
+    p, _ = run([check, "--json", os.path.join(pdir, "jepsen"), os.path.join(pdir, "kv")] + allc)
+    per_key = [r["checks"]["sequential"]["per_key"]["valid"] for r in json.loads(p.stdout)]
+    print(f"Porcupine set with {' '.join(allc)} ({runs} runs, medians)")
+    for f in sorted(med, key=med.get, reverse=True)[:3]:
+        print(f"  {f:28} {med[f]:11.2f}")
+    print(f"  {'sum of per-file medians':28} {sum(med.values()):11.1f}")
+    print(f"  {'one call, wall (median)':28} {wall:11.1f}")
+    print(f"  per-key sequential verdicts: {per_key.count(True)} true, {per_key.count(False)} false, "
+          f"{len(per_key) - per_key.count(True) - per_key.count(False)} unknown")
     print()
     print("Generated kv histories (8 keys, 1% timeouts), linearizable+sequential+eventual, median of 3")
     print(f"  {'ops':>7} {'procs':>6} {'time ms':>9} {'peak RSS MiB':>13} {'verdict':>8}")

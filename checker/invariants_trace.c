@@ -46,8 +46,8 @@ uint16_t inv_node_of(inv_run *r, const char *name)
 static uint16_t peer_of(inv_run *r, json_t *v)
 {
     char name[16];
-    if (json_is_integer(v)) {
-        json_int_t id = json_integer_value(v);
+    if (json_is_number(v)) {
+        double id = json_number_value(v);
         if (id <= 0 || id > 65535)
             return INV_NONE;
         snprintf(name, sizeof name, "n%d", (int)id);
@@ -61,9 +61,15 @@ static uint16_t peer_of(inv_run *r, json_t *v)
     return inv_node_of(r, name);
 }
 
+/* A non-negative number field (an integer, or a double when the line was
+ * read with every number as a double: see inv_parse_line); 0 if absent. */
 static uint64_t u64(json_t *o, const char *key)
 {
     json_t *v = json_object_get(o, key);
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        return d > 0 ? d < 1.8e19 ? (uint64_t)d : UINT64_MAX : 0;
+    }
     json_int_t x = json_integer_value(v);
     return x > 0 ? (uint64_t)x : 0;
 }
@@ -98,19 +104,25 @@ static void add_members(inv_run *r, json_t *m, inv_ev *e)
 int inv_parse_line(inv_run *r, uint16_t node, const char *line, size_t len, inv_ev *e)
 {
     json_t *o = json_loadb(line, len, 0, NULL);
+    /* Clocks are unsigned 64-bit: a forged or bit-flipped datagram can push
+     * a node's Lamport clock or vector clock past 2^63, which jansson does
+     * not read as an integer. Such a line is read again with every number
+     * as a double (exact below 2^53, which indexes, terms and times are). */
+    if (!o)
+        o = json_loadb(line, len, JSON_DECODE_INT_AS_REAL, NULL);
     const char *kind = json_string_value(json_object_get(o, "kind"));
     if (!kind)   /* traces before `kind` had only `event` */
         kind = json_string_value(json_object_get(o, "event"));
-    if (!json_is_object(o) || !kind || !json_is_integer(json_object_get(o, "time"))) {
+    if (!json_is_object(o) || !kind || !json_is_number(json_object_get(o, "time"))) {
         json_decref(o);
         return -1;
     }
     memset(e, 0, sizeof *e);
     e->node = node;
     e->peer = INV_NONE;
-    json_int_t t = json_integer_value(json_object_get(o, "time"));
+    uint64_t t = u64(o, "time");
     /* Clamped so that adding an incarnation's start cannot overflow. */
-    e->t = t < 0 ? 0 : t > (json_int_t)1 << 60 ? (int64_t)1 << 60 : (int64_t)t;
+    e->t = t > (uint64_t)1 << 60 ? (int64_t)1 << 60 : (int64_t)t;
     int chain = json_object_get(o, "seq") && !json_object_get(o, "index");
     e->kind = IK_OTHER;
     if (!strcmp(kind, "start")) {

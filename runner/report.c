@@ -56,6 +56,7 @@ static const char *band_color(const char *kind)
     if (!strcmp(kind, "pause")) return "#8e6bd6";
     if (!strcmp(kind, "clock-skew")) return "#3d8ee8";
     if (!strcmp(kind, "link-faults")) return "#7a7a7a";
+    if (!strcmp(kind, "forge")) return "#222222";   /* a one-shot mark */
     return "#3dbfa8";   /* slow */
 }
 
@@ -520,8 +521,9 @@ int report_write(const char *dir, const scenario *s, const outcome *o)
             json_integer_value(json_object_get(o->results, "seed")), (double)c.t_end / 1e9, c.d.nops);
     verdicts(&c);
     fprintf(f, "<p class='note'>Nemesis bands: ");
-    static const char *const kinds[] = {"partition", "kill", "pause", "clock-skew", "link-faults", "slow"};
-    for (size_t k = 0; k < 6; k++)
+    static const char *const kinds[] = {"partition", "kill", "pause", "clock-skew", "link-faults",
+                                        "slow", "forge"};
+    for (size_t k = 0; k < 7; k++)
         fprintf(f, "<span style='background:%s;color:#fff;padding:1px 6px;margin-right:4px'>%s</span>",
                 band_color(kinds[k]), kinds[k]);
     fprintf(f, "</p>\n");

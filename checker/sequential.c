@@ -50,14 +50,20 @@
  *   On Porcupine's kv logs the appends no one ever reads otherwise make
  *   every subset of them a configuration of its own.
  *
- * - Dead reads (models with reach/reset, seq_alive below). Each process's
- *   next ok read r must still be reachable: the state must be able to turn
- *   into one r accepts by ops that only extend it (appends), or some reset
- *   op (write, cas, delete) that can still run before r must leave such a
- *   state. If neither holds, no completion exists and the configuration is
- *   dropped at once instead of being explored to the end. This is what
- *   makes Porcupine's 50-client kv logs finish: a wrong append order is
- *   refused at the append, not after every interleaving behind it.
+ * - Dead reads (models with reach/reset/follows, seq_alive below). Each
+ *   process's next ok read r must still be reachable from the current
+ *   state: r fits it, or appends that are still to come (their processes
+ *   have not gone past them) can extend it step by step to what r saw, or
+ *   a reset (write, cas, delete) still to come leaves a state from which
+ *   that holds. Likewise each later read of the process from its anchor,
+ *   the process's last earlier op on the key that pins the state (a read:
+ *   what it saw; a reset: what it left; an append: the state ends with it,
+ *   model->follows). If a read cannot be reached, no completion exists and
+ *   the configuration is dropped at once instead of being explored to the
+ *   end. Every test here is a relaxation (it may keep a hopeless
+ *   configuration, never drop a good one). This is what makes Porcupine's
+ *   50-client kv logs finish: a wrong append order or a put too early is
+ *   refused when it is made, not after every interleaving behind it.
  *
  * No step or time limit is imposed here (the caller's budget may add one);
  * the memo's memory is bounded, and reaching that bound ends the search as

@@ -148,11 +148,18 @@ static void check_order(cctx *c, const centry *e, size_t n)
             if (down != INV_NONE) {
                 uint16_t nodes[2] = {up, down};
                 rid_text(r1, sizeof r1, uprid), rid_text(r2, sizeof r2, downrid);
-                inv_violation(r, INV_CHAIN_ORDER, &epoch, &e[i].seq, nodes, 2, up, e[bad].t,
+                char who[128];
+                if (r->unauth)
+                    snprintf(who, sizeof who, "%s forwarded what it did not commit itself, or "
+                             "unauthenticated links altered it (guilty: unproven)", inv_name(r, up));
+                else
+                    snprintf(who, sizeof who, "%s forwarded what it did not commit itself (guilty: %s)",
+                             inv_name(r, up), inv_name(r, up));
+                inv_violation(r, INV_CHAIN_ORDER, &epoch, &e[i].seq, nodes, 2,
+                              r->unauth ? INV_NONE : up, e[bad].t,
                               "chain order broken at seq %" PRIu64 " (epoch %" PRIu64 "): %s committed "
-                              "rid %s, its upstream %s committed rid %s; %s forwarded what it did not "
-                              "commit itself (guilty: %s)", e[i].seq, epoch, inv_name(r, down), r2,
-                              inv_name(r, up), r1, inv_name(r, up), inv_name(r, up));
+                              "rid %s, its upstream %s committed rid %s; %s", e[i].seq, epoch,
+                              inv_name(r, down), r2, inv_name(r, up), r1, who);
             } else {
                 uint16_t nodes[2] = {e[i].node, e[bad].node};
                 rid_text(r1, sizeof r1, e[i].rid), rid_text(r2, sizeof r2, e[bad].rid);

@@ -86,6 +86,11 @@ typedef struct inv_run {
     uint64_t checked[INV_COUNT];
     int applicable[INV_COUNT];
     char why[256];               /* result-level note (malformed lines, ...) */
+    /* Some node ran with unauthenticated links (its start event says
+     * "auth":"none"): what a node received may have been altered or forged
+     * in transit, so a received message proves nothing against its
+     * claimed sender. Guilty verdicts that rest on one are withheld. */
+    int unauth;
 } inv_run;
 
 /* invariants_trace.c */

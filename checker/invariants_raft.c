@@ -143,7 +143,12 @@ static uint16_t double_voter(const rctx *c, uint64_t term)
 static uint16_t term_culprit(const rctx *c, uint64_t term, char *why, size_t len)
 {
     uint16_t ld = leader_of(c, term), dv = double_voter(c, term);
-    if (ld != INV_NONE)
+    if (ld != INV_NONE && c->r->unauth && dv == INV_NONE) {
+        snprintf(why, len, "leader %s of term %" PRIu64 " sent both, or unauthenticated links "
+                 "altered one copy in transit (guilty: unproven)", inv_name(c->r, ld), term);
+        return INV_NONE;
+    }
+    if (ld != INV_NONE && !c->r->unauth)
         snprintf(why, len, "leader %s of term %" PRIu64 " sent both (guilty: %s)", inv_name(c->r, ld),
                  term, inv_name(c->r, ld));
     else if (dv != INV_NONE)
@@ -151,12 +156,14 @@ static uint16_t term_culprit(const rctx *c, uint64_t term, char *why, size_t len
                  "(guilty: %s)", term, inv_name(c->r, dv), inv_name(c->r, dv));
     else
         snprintf(why, len, "no single leader of term %" PRIu64 " in the traces (guilty: unknown)", term);
-    return ld != INV_NONE ? ld : dv;
+    return ld != INV_NONE && !c->r->unauth ? ld : dv;
 }
 
 /* A follower whose unbacked ack in `term` covered `index`. */
 static uint16_t liar_for(const rctx *c, uint64_t term, uint64_t index)
 {
+    if (c->r->unauth)   /* an unauthenticated ack proves nothing against its sender */
+        return INV_NONE;
     for (size_t i = 0; i < c->nunbacked; i++)
         if (c->unbacked[i].term == term && c->unbacked_match[i] >= index)
             return c->unbacked[i].node;
@@ -323,11 +330,17 @@ static void check_acks(rctx *c)
             continue;   /* one violation per liar; its other unbacked acks are kept above */
         reported[e->peer] = 1;
         uint16_t nodes[2] = {e->peer, e->node};
-        inv_violation(r, INV_ACK_STORED, &e->a, &e->b, nodes, 2, e->peer, e->t,
-                      "%s acknowledged index %" PRIu64 " (term %" PRIu64 ") to leader %s at %.3fs, "
-                      "but no append or snapshot in its trace covers that index (guilty: %s)",
+        char who[128];
+        if (r->unauth)
+            snprintf(who, sizeof who, "; unauthenticated links may have altered the ack in "
+                     "transit (guilty: unproven)");
+        else
+            snprintf(who, sizeof who, "(guilty: %s)", inv_name(r, e->peer));
+        inv_violation(r, INV_ACK_STORED, &e->a, &e->b, nodes, 2, r->unauth ? INV_NONE : e->peer,
+                      e->t, "%s acknowledged index %" PRIu64 " (term %" PRIu64 ") to leader %s at "
+                      "%.3fs, but no append or snapshot in its trace covers that index%s%s",
                       inv_name(r, e->peer), e->b, e->a, inv_name(r, e->node), e->t / 1e9,
-                      inv_name(r, e->peer));
+                      r->unauth ? "" : " ", who);
     }
     free(sp);
 }

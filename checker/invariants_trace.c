@@ -134,6 +134,9 @@ int inv_parse_line(inv_run *r, uint16_t node, const char *line, size_t len, inv_
             snprintf(n->system, sizeof n->system, "%s", s);
         if (b)
             snprintf(n->byzantine, sizeof n->byzantine, "%s", b);
+        const char *auth = json_string_value(json_object_get(o, "auth"));
+        if (auth && !strcmp(auth, "none"))
+            r->unauth = 1;
     } else if (!strcmp(kind, "role") || !strcmp(kind, "config")) {
         const char *role = json_string_value(json_object_get(o, "role"));
         snprintf(e->role, sizeof e->role, "%s", role ? role : "?");

@@ -223,6 +223,18 @@ static void test_equivocation(void **st)
     assert_int_equal(json_array_size(g), 1);
     assert_string_equal(json_string_value(json_array_get(g, 0)), "n1");
     inv_result_free(&r);
+    /* Without authentication a received entry proves nothing against the
+     * leader: the links may have altered it. */
+    trace("n1", "1 start \"system\":\"raft\",\"auth\":\"none\"|"
+                "20 role \"role\":\"leader\",\"term\":2,\"leader\":1|"
+                "60 apply \"index\":5,\"term\":2,\"hash\":\"9f1c000000000001\"");
+    r = check();
+    assert_int_equal(r.valid, 0);
+    assert_true(json_is_null(json_object_get(violation(&r, "log_matching"), "guilty")));
+    assert_non_null(strstr(json_string_value(json_object_get(violation(&r, "log_matching"), "detail")),
+                           "unproven"));
+    assert_int_equal(json_array_size(json_object_get(r.detail, "guilty")), 0);
+    inv_result_free(&r);
 }
 
 /* Logs that agree at (3, term 3) but hold entries of different terms at 2. */

@@ -97,14 +97,26 @@ void node_trace_byz(node_trace *t, const char *mode, const char *what, raft_id p
                ",\"index\":%" PRIu64, mode, what, peer, term, index);
 }
 
+/* Roles and votes are rare and are the evidence election safety and
+ * vote-once rest on: write them out at once, so a SIGKILL right after an
+ * election (the nemesis's favourite moment) cannot lose them in the
+ * buffer. Everything else waits for the periodic flush. */
+static void trace_durable(node_trace *t)
+{
+    if (t->t && trace_enabled(t->t))
+        trace_flush(t->t);
+}
+
 void node_trace_role(node_trace *t, const char *role, raft_term term, raft_id leader)
 {
     trace_emit(t, "role", "\"role\":\"%s\",\"term\":%" PRIu64 ",\"leader\":%u", role, term, leader);
+    trace_durable(t);
 }
 
 void node_trace_vote(node_trace *t, raft_id candidate, raft_term term)
 {
     trace_emit(t, "vote", "\"for\":%u,\"term\":%" PRIu64, candidate, term);
+    trace_durable(t);
 }
 
 void node_trace_append(node_trace *t, raft_index first, raft_index last, raft_term term)

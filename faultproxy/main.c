@@ -46,6 +46,9 @@ static const char usage[] =
     "  --stats FILE          write the PROXY.STATS JSON here at exit\n"
     "  --ready FILE          write the bound ports here once listening\n"
     "  --max-queue N         delayed datagrams held at most (default 1000000)\n"
+    "  --spin-us N           after traffic, poll the node sockets for N more\n"
+    "                        microseconds before sleeping (lower latency, burns\n"
+    "                        CPU while traffic flows; default 0: off, max 1000)\n"
     "  --log-level LEVEL     debug, info, warn, error or off (default info)\n"
     "  --help                this text\n"
     "\n"
@@ -246,7 +249,8 @@ int main(int argc, char **argv)
         {"seed", required_argument, NULL, 's'},      {"decision-log", required_argument, NULL, 'd'},
         {"stats", required_argument, NULL, 'S'},     {"ready", required_argument, NULL, 'r'},
         {"max-queue", required_argument, NULL, 'q'}, {"log-level", required_argument, NULL, 'L'},
-        {"help", no_argument, NULL, 'h'},            {NULL, 0, NULL, 0}};
+        {"spin-us", required_argument, NULL, 'P'},   {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     static proxy_main m;
     proxy_node nodes[PROXY_MAX_NODES];
     struct sockaddr_in addrs[PROXY_MAX_NODES], ctl_addr;
@@ -254,7 +258,7 @@ int main(int argc, char **argv)
     uint16_t pports[PROXY_MAX_NODES];
     int nnodes = 0, have_seed = 0;
     const char *bind_addr = "127.0.0.1", *dlog_path = NULL, *stats_path = NULL, *ready_path = NULL;
-    uint64_t seed = 0, max_queue = 1000000;
+    uint64_t seed = 0, max_queue = 1000000, spin_us = 0;
     enum log_level level = LOG_LEVEL_INFO;
     char err[256];
     parse_hostport("127.0.0.1:0", &ctl_addr);
@@ -312,6 +316,12 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             }
             break;
+        case 'P':
+            if (parse_uint64(optarg, 0, 1000, &spin_us, err, sizeof err) < 0) {
+                fprintf(stderr, "faultproxy: bad --spin-us: %s\n", err);
+                return EXIT_USAGE;
+            }
+            break;
         case 'L':
             if (log_level_parse(optarg, &level) < 0) {
                 fprintf(stderr, "faultproxy: bad --log-level '%s' (debug, info, warn, error, off)\n", optarg);
@@ -359,6 +369,8 @@ int main(int argc, char **argv)
     }
     m.l = loop_new();
     m.rl = relay_new(m.l, m.eng, addrs, pports, bind_addr, max_queue, m.dlog, err, sizeof err);
+    if (m.rl)
+        relay_set_spin(m.rl, spin_us * 1000);
     if (m.rl && m.ntcp)
         m.tcp = tcp_relay_new(m.l, m.ntcp, m.tcpspec, m.tcprules, seed, err, sizeof err);
     m.ctl = (proxy_ctl){.eng = m.eng, .ntcp = m.ntcp, .tcp_names = m.tcpnames,

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -58,6 +59,8 @@ struct relay {
     uint64_t t0;
     uint32_t cluster;
     uint64_t unknown_source, malformed, forged;
+    uint64_t spin_ns;              /* adaptive spin after traffic (0: off) */
+    struct pollfd pfd[PROXY_MAX_NODES];   /* the node sockets, for the spin */
 };
 
 static uint64_t now_ns(void)
@@ -105,6 +108,7 @@ relay *relay_new(loop *l, proxy_engine *e, const struct sockaddr_in *node_addr,
         setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz);
         setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof sz);
         r->port[i] = (uint16_t)net_local_port(fd);
+        r->pfd[i] = (struct pollfd){.fd = fd, .events = POLLIN};
     }
     for (int k = 0; k < RELAY_BATCH; k++) {
         r->riov[k] = (struct iovec){r->rbuf + (size_t)k * RELAY_BUFSZ, RELAY_BUFSZ};
@@ -291,15 +295,18 @@ static void handle(relay *r, int to, uint8_t *d, size_t len, const struct sockad
     }
 }
 
-void relay_on_readable(relay *r, int i)
+/* Reads and relays what socket i holds now: a few batches, then it yields so
+ * the other sockets get their turn. Returns the datagrams read. */
+static int drain(relay *r, int i)
 {
-    /* A few batches per wakeup, then yield so other sockets get their turn. */
+    int total = 0;
     for (int round = 0; round < 8; round++) {
         for (int k = 0; k < RELAY_BATCH; k++)
             r->rmsg[k].msg_hdr.msg_namelen = sizeof r->rsrc[k];
         int n = recvmmsg(r->fd[i], r->rmsg, RELAY_BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0)
             break;
+        total += n;
         uint64_t now = now_ns();
         for (int k = 0; k < n; k++) {
             if (r->rmsg[k].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -312,6 +319,41 @@ void relay_on_readable(relay *r, int i)
         if (n < RELAY_BATCH)
             break;
     }
+    return total;
+}
+
+/* The adaptive spin (relay_set_spin): after traffic, poll the node sockets
+ * without sleeping until spin_ns pass with nothing new. A reply that comes
+ * back within that window is relayed without the wake-up of a sleeping
+ * process, which is most of a loopback hop's latency. Bounded three ways:
+ * it ends spin_ns after the last datagram (an idle proxy never spins), after
+ * RELAY_SPIN_MAX_NS in total (the control socket and the loop's timers get
+ * their turn), and as soon as a delayed datagram falls due. */
+#define RELAY_SPIN_MAX_NS 1000000ull
+
+static void spin(relay *r)
+{
+    uint64_t start = now_ns(), last = start, now = start;
+    while (now - last < r->spin_ns && now - start < RELAY_SPIN_MAX_NS) {
+        const pool_slot *top = pool_peek(&r->pool);
+        if (top && top->due <= now)
+            break;
+        if (poll(r->pfd, (nfds_t)r->n, 0) > 0) {
+            for (int k = 0; k < r->n; k++)
+                if (r->pfd[k].revents & POLLIN)
+                    drain(r, k);
+            last = now_ns();
+        }
+        now = now_ns();
+    }
+}
+
+void relay_set_spin(relay *r, uint64_t spin_ns) { r->spin_ns = spin_ns; }
+
+void relay_on_readable(relay *r, int i)
+{
+    if (drain(r, i) > 0 && r->spin_ns)
+        spin(r);
     arm(r);
 }
 

@@ -198,6 +198,28 @@ static void test_queue_100k(void **st)
     assert_int_equal(h_stop(&h), 0);
 }
 
+/* --spin-us changes when the proxy sleeps, never what it relays: every
+ * datagram arrives, delayed ones still leave (the spin gives way to a due
+ * datagram) and control answers while traffic flows. */
+static void test_spin(void **st)
+{
+    (void)st;
+    harness h;
+    const char *extra[] = {"--spin-us", "1000", NULL};
+    h_start(&h, 2, 5, 0, extra);
+    assert_int_equal(pump(&h, 3000, 100), 3000);
+    h_ok(&h, "PROXY.RULE n1 n2 delay 5ms");
+    for (int i = 0; i < 50; i++)
+        h_send(&h, 1, 2, &i, sizeof i);
+    int x, seen = 0;
+    while (seen < 50 && h_recv(&h, 2, &x, sizeof x, 2000) == sizeof x)
+        seen++;
+    assert_int_equal(seen, 50);
+    assert_int_equal(h_stat(&h, "n1", "n2", "delayed"), 50);
+    assert_int_equal(h_stat(&h, "n1", "n2", "forwarded"), 3050);
+    assert_int_equal(h_stop(&h), 0);
+}
+
 /* Does a datagram from a reach b? */
 static int reaches(harness *h, int a, int b)
 {
@@ -407,7 +429,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_corrupt_body, h_teardown),  cmocka_unit_test_teardown(test_partition_heal, h_teardown),
         cmocka_unit_test_teardown(test_determinism, h_teardown),   cmocka_unit_test_teardown(test_control, h_teardown),
         cmocka_unit_test_teardown(test_stats_file, h_teardown),
-        cmocka_unit_test_teardown(test_queue_100k, h_teardown),
+        cmocka_unit_test_teardown(test_queue_100k, h_teardown),    cmocka_unit_test_teardown(test_spin, h_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -254,6 +254,32 @@ static void test_partition_heal(void **st)
     assert_int_equal(h_stop(&h), 0);
 }
 
+/* A partition also cuts what is already delayed on the link (as a cut at
+ * the receiver would); what is delayed on a link it leaves alone arrives. */
+static void test_partition_in_flight(void **st)
+{
+    (void)st;
+    harness h;
+    h_start(&h, 3, 5, 0, NULL);
+    h_ok(&h, "PROXY.RULE * * delay 300ms");
+    char d[8] = "late";
+    for (int i = 0; i < 10; i++) {
+        h_send(&h, 1, 2, d, sizeof d);
+        h_send(&h, 1, 3, d, sizeof d);
+    }
+    /* Wait (bounded) until the proxy holds all 20, then cut n1 from n2. */
+    for (int w = 0; w < 100 && h_stat(&h, "n1", "n3", "received") < 10; w++)
+        h_drain(&h, 3, 5);
+    assert_int_equal(h_stat(&h, "n1", "n2", "received"), 10);
+    h_ok(&h, "PROXY.PARTITION n1,n3 n2");
+    assert_int_equal(h_drain(&h, 2, 700), 0);
+    assert_int_equal(h_drain(&h, 3, 200), 10);
+    assert_int_equal(h_stat(&h, "n1", "n2", "blackholed"), 10);
+    assert_int_equal(h_stat(&h, "n1", "n2", "forwarded"), 0);
+    assert_int_equal(h_stat(&h, "n1", "n3", "forwarded"), 10);
+    assert_int_equal(h_stop(&h), 0);
+}
+
 /* Decision log without the time field of each line. */
 static char *decisions(uint64_t seed)
 {
@@ -427,6 +453,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_teardown(test_drop, h_teardown),          cmocka_unit_test_teardown(test_duplicate, h_teardown),
         cmocka_unit_test_teardown(test_delay_bounds, h_teardown),  cmocka_unit_test_teardown(test_reorder, h_teardown),
         cmocka_unit_test_teardown(test_corrupt_body, h_teardown),  cmocka_unit_test_teardown(test_partition_heal, h_teardown),
+        cmocka_unit_test_teardown(test_partition_in_flight, h_teardown),
         cmocka_unit_test_teardown(test_determinism, h_teardown),   cmocka_unit_test_teardown(test_control, h_teardown),
         cmocka_unit_test_teardown(test_stats_file, h_teardown),
         cmocka_unit_test_teardown(test_queue_100k, h_teardown),    cmocka_unit_test_teardown(test_spin, h_teardown),

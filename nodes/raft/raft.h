@@ -183,7 +183,8 @@ enum raft_bug {
     RAFT_BUG_STALE_READ = 1u << 0,      /* linearizable reads answered by a leader
                                            without confirming leadership with a majority */
     RAFT_BUG_COMMIT_OLD_TERM = 1u << 1, /* commit entries of earlier terms by counting
-                                           replicas (Raft paper, figure 8) */
+                                           replicas (Raft paper, figure 8), and append
+                                           no no-op at the start of a term */
     RAFT_BUG_NO_LOG_CHECK = 1u << 2,    /* grant votes without the up-to-date log check */
     RAFT_BUG_FORGET_VOTE = 1u << 3,     /* never persist the vote (state.vote is always
                                            RAFT_NONE), act on votes without waiting, no

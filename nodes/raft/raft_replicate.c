@@ -38,9 +38,14 @@ void raft_become_leader(raft *r)
     }
     raft_event_add(r, RAFT_EV_ROLE, r->cfg.id, r->term, last);
     /* The no-op commits everything before it once it is committed itself
-     * (only current-term entries are committed by counting). */
+     * (only current-term entries are committed by counting). The
+     * commit-old-term bug leaves it out, as implementations that count
+     * replicas for any term do: it exists only to make the correct rule
+     * live, and without it a new leader's first acknowledgements cover
+     * nothing but earlier terms' entries (figure 8's window). */
     r->term_start = last + 1;
-    raft_append_local(r, r->term, RAFT_ENTRY_NOOP, NULL, 0);
+    if (!(r->cfg.bugs & RAFT_BUG_COMMIT_OLD_TERM))
+        raft_append_local(r, r->term, RAFT_ENTRY_NOOP, NULL, 0);
     r->heartbeat_deadline = r->now + r->cfg.heartbeat_ns;
     r->quorum_check_deadline = r->now + r->cfg.election_timeout_ns;
     raft_broadcast(r);

@@ -330,6 +330,23 @@ static void lease_round(wclient *c)
     finish(c, op, rc, &v, judge_done, INT64_MIN);
 }
 
+int workload_pace(uint64_t *next, uint64_t now, uint64_t interval, prng *p)
+{
+    if (!interval)
+        return 1;
+    if (now - *next <= interval) {
+        *next += interval;
+        return 1;
+    }
+    /* A stall: never burst to catch up. Nor go on at once: clients that
+     * stalled together (no leader, a partition) would all start at the same
+     * instant and then move in step for the rest of the run, every op of
+     * theirs reaching the leader in one batch. A random point of the next
+     * interval spreads them out again, as their random first ops did. */
+    *next = now + prng_below(p, interval);
+    return 0;
+}
+
 static void *client_main(void *arg)
 {
     wclient *c = arg;
@@ -347,9 +364,8 @@ static void *client_main(void *arg)
             sleep_ns(d > 50 * NS_MS ? 50 * NS_MS : d);
             continue;
         }
-        next += interval;
-        if (next < now)
-            next = now;   /* never burst to catch up after a stall */
+        if (!workload_pace(&next, now, interval, &c->p))
+            continue;
         if (s->workload.target == SCN_CLIENT_RANDOM)
             c->node = (int)prng_below(&c->p, (uint64_t)r->nnodes);
         else if (s->workload.target == SCN_CLIENT_LEADER && atomic_load(&r->leader) >= 0)

@@ -7,6 +7,7 @@
 #ifndef RIFTLAB_WORKLOAD_H
 #define RIFTLAB_WORKLOAD_H
 
+#include "common/prng.h"
 #include "run.h"
 
 typedef struct workload workload;
@@ -25,5 +26,11 @@ enum wl_op workload_pick_op(const scenario *s, double u);
 /* Parse "-NOTLEADER 3 10.77.1.13:6379" style redirects: node id or 0 unknown,
  * -1 if the error is not a redirect. */
 long workload_redirect(const char *err);
+/* Pacing of one client, one op per `interval` ns (0: unpaced), its next op
+ * due at *next (<= now). Returns 1: start it now (*next moves one interval
+ * on). Returns 0 after a stall, when the op is more than a whole interval
+ * late: *next becomes a random point of the interval from now, and the op
+ * waits for it (see workload.c for why). */
+int workload_pace(uint64_t *next, uint64_t now, uint64_t interval, prng *p);
 
 #endif

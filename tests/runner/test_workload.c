@@ -219,10 +219,38 @@ static void test_helpers(void **st)
     scenario_free(&s);
 }
 
+/* Pacing: on schedule one op per interval; after a stall no burst, and
+ * clients that stalled together resume spread over an interval. */
+static void test_pace(void **st)
+{
+    (void)st;
+    prng p;
+    prng_seed(&p, 1);
+    uint64_t next = 1000;
+    assert_int_equal(workload_pace(&next, 1000, 100, &p), 1);
+    assert_int_equal(next, 1100);
+    assert_int_equal(workload_pace(&next, 1150, 100, &p), 1);   /* late, within an interval */
+    assert_int_equal(next, 1200);
+    assert_int_equal(workload_pace(&next, 5000, 0, &p), 1);     /* unpaced */
+    /* 16 clients due at 0 come back from a stall at 10,000,000. */
+    uint64_t lo = UINT64_MAX, hi = 0, interval = 400000;
+    for (int i = 0; i < 16; i++) {
+        prng_seed(&p, (uint64_t)i + 100);
+        uint64_t n = 0;
+        assert_int_equal(workload_pace(&n, 10000000, interval, &p), 0);
+        assert_true(n >= 10000000 && n < 10000000 + interval);
+        lo = n < lo ? n : lo;
+        hi = n > hi ? n : hi;
+        assert_int_equal(workload_pace(&n, n, interval, &p), 1);  /* then due: it starts */
+    }
+    assert_true(hi - lo > interval / 4);   /* spread, not in step */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_pace),
         cmocka_unit_test(test_register_with_redirects),
         cmocka_unit_test(test_timeout_is_info_and_new_process),
         cmocka_unit_test(test_unreachable_is_fail),

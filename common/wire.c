@@ -6,6 +6,7 @@
 #include "errf.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +36,34 @@ const char *wire_strerror(int err)
     case WIRE_ENOSPACE: return "no space";
     default: return "unknown wire error";
     }
+}
+
+enum wire_reject wire_reject_of(int wire_rc)
+{
+    switch (wire_rc) {
+    case WIRE_OK: return WIRE_REJECT_NONE;
+    case WIRE_EBADTAG: return WIRE_REJECT_BAD_TAG;
+    case WIRE_ENOTAG: return WIRE_REJECT_MISSING_TAG;
+    case WIRE_ECLUSTER: return WIRE_REJECT_WRONG_CLUSTER;
+    default: return WIRE_REJECT_MALFORMED;
+    }
+}
+
+const char *wire_reject_name(int reason)
+{
+    static const char *const names[WIRE_REJECT_COUNT] = {
+        "none", "bad-tag", "missing-tag", "malformed", "wrong-cluster", "misdirected"};
+    return reason >= 0 && reason < WIRE_REJECT_COUNT ? names[reason] : "unknown";
+}
+
+int wire_rejects_json(const wire_rejects *r, char *out, size_t cap)
+{
+    return snprintf(out, cap,
+                    "{\"bad_tag\":%" PRIu64 ",\"missing_tag\":%" PRIu64 ",\"malformed\":%" PRIu64
+                    ",\"wrong_cluster\":%" PRIu64 ",\"misdirected\":%" PRIu64 "}",
+                    r->by[WIRE_REJECT_BAD_TAG], r->by[WIRE_REJECT_MISSING_TAG],
+                    r->by[WIRE_REJECT_MALFORMED], r->by[WIRE_REJECT_WRONG_CLUSTER],
+                    r->by[WIRE_REJECT_MISDIRECTED]);
 }
 
 /* Big-endian stores/loads. */

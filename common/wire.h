@@ -61,6 +61,29 @@ enum wire_error {
 /* Human-readable name of a wire_error ("short datagram", ...). */
 const char *wire_strerror(int err);
 
+/* Why a node dropped a received datagram. Both node kinds count and trace
+ * their rejections by these (RIFT.STATUS "rejected", trace "reject"). */
+enum wire_reject {
+    WIRE_REJECT_NONE = 0,
+    WIRE_REJECT_BAD_TAG,       /* HMAC tag present but wrong */
+    WIRE_REJECT_MISSING_TAG,   /* a key is configured, the datagram has no tag */
+    WIRE_REJECT_MALFORMED,     /* bad header or length, or a body its receiver cannot read */
+    WIRE_REJECT_WRONG_CLUSTER, /* another cluster's datagram */
+    WIRE_REJECT_MISDIRECTED,   /* well formed, but not for us or from an unknown sender */
+    WIRE_REJECT_COUNT
+};
+/* The reason behind a wire_decode result (WIRE_OK: none). */
+enum wire_reject wire_reject_of(int wire_rc);
+/* "none", "bad-tag", "missing-tag", "malformed", "wrong-cluster", "misdirected". */
+const char *wire_reject_name(int reason);
+/* Rejections counted by reason. */
+typedef struct wire_rejects {
+    uint64_t by[WIRE_REJECT_COUNT];
+} wire_rejects;
+/* The RIFT.STATUS object {"bad_tag":N,"missing_tag":N,"malformed":N,
+ * "wrong_cluster":N,"misdirected":N}; snprintf's contract. */
+int wire_rejects_json(const wire_rejects *r, char *out, size_t cap);
+
 /* Encode header+body (+tag when key != NULL, which also sets WIRE_FLAG_AUTH
  * and fills magic/version/body_len). Returns the datagram length, or
  * WIRE_ENOSPACE / WIRE_EOVERSIZE. */

@@ -230,6 +230,35 @@ static void write_file(const char *path, const void *data, size_t n, mode_t mode
     assert_int_equal(chmod(path, mode), 0);
 }
 
+/* Every decode failure maps to one rejection reason, named as the nodes'
+ * traces and RIFT.STATUS show it. */
+static void test_reject_reasons(void **state)
+{
+    (void)state;
+    assert_int_equal(wire_reject_of(WIRE_OK), WIRE_REJECT_NONE);
+    assert_int_equal(wire_reject_of(WIRE_EBADTAG), WIRE_REJECT_BAD_TAG);
+    assert_int_equal(wire_reject_of(WIRE_ENOTAG), WIRE_REJECT_MISSING_TAG);
+    assert_int_equal(wire_reject_of(WIRE_ECLUSTER), WIRE_REJECT_WRONG_CLUSTER);
+    int malformed[] = {WIRE_ESHORT, WIRE_EOVERSIZE, WIRE_EMAGIC, WIRE_EVERSION, WIRE_ELENGTH};
+    for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+        assert_int_equal(wire_reject_of(malformed[i]), WIRE_REJECT_MALFORMED);
+    assert_string_equal(wire_reject_name(WIRE_REJECT_BAD_TAG), "bad-tag");
+    assert_string_equal(wire_reject_name(WIRE_REJECT_MISDIRECTED), "misdirected");
+    assert_string_equal(wire_reject_name(WIRE_REJECT_COUNT), "unknown");
+    assert_string_equal(wire_reject_name(-1), "unknown");
+    wire_rejects r = {{0}};
+    r.by[WIRE_REJECT_BAD_TAG] = 3;
+    r.by[WIRE_REJECT_MISSING_TAG] = 1;
+    r.by[WIRE_REJECT_MALFORMED] = 4;
+    r.by[WIRE_REJECT_WRONG_CLUSTER] = 1;
+    r.by[WIRE_REJECT_MISDIRECTED] = 5;
+    char j[256];
+    int n = wire_rejects_json(&r, j, sizeof j);
+    assert_int_equal(n, (int)strlen(j));
+    assert_string_equal(j, "{\"bad_tag\":3,\"missing_tag\":1,\"malformed\":4,"
+                           "\"wrong_cluster\":1,\"misdirected\":5}");
+}
+
 static void test_key_files(void **state)
 {
     (void)state;
@@ -316,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_encode_no_space),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_key_files),
+        cmocka_unit_test(test_reject_reasons),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

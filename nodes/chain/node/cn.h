@@ -71,16 +71,6 @@ typedef struct cn_config {
 int cn_config_parse(cn_config *c, int argc, char **argv, char *err, size_t errlen);
 void cn_config_usage(FILE *out);
 
-/* Received datagrams dropped, by reason (RIFT.STATUS "rejected"; trace
- * "reject" events name the same reasons). */
-typedef struct cn_rejects {
-    uint64_t bad_tag;             /* HMAC tag present but wrong */
-    uint64_t missing_tag;         /* a key is configured, the datagram has no tag */
-    uint64_t malformed;           /* bad header, length, vclock or body for its type */
-    uint64_t wrong_cluster;       /* another cluster's datagram */
-    uint64_t misdirected;         /* not addressed to us, or from id 0 / out of range */
-} cn_rejects;
-
 /* A client request waiting for the chain core's reply. */
 typedef struct cn_pending {
     uint64_t rid;                 /* 0: free */
@@ -102,7 +92,8 @@ typedef struct cn {
     trace *tr;
     uint64_t timer_tick, timer_hb;
     uint64_t sent, received, dropped;
-    cn_rejects rej;               /* why received datagrams were dropped (also in dropped) */
+    wire_rejects rej;             /* why received datagrams were dropped (also in dropped);
+                                     a bad vclock or body for its type is malformed */
     /* data role */
     chain_node *chain;
     resp_server *srv;

@@ -81,38 +81,23 @@ void cn_net_send(cn *n, uint16_t to, uint8_t type, const void *body, size_t len)
                 cn_msg_type_name(type), h.seq);
 }
 
-/* Count a dropped datagram by reason and trace it. src 0: unknown sender. */
-static void reject(cn *n, uint16_t src, int wire_rc)
+/* Count a dropped datagram by reason (enum wire_reject) and trace it. src 0:
+ * unknown sender. */
+static void reject(cn *n, uint16_t src, int reason)
 {
-    const char *reason;
     n->dropped++;
-    if (wire_rc == WIRE_EBADTAG) {
-        n->rej.bad_tag++;
-        reason = "bad-tag";
-    } else if (wire_rc == WIRE_ENOTAG) {
-        n->rej.missing_tag++;
-        reason = "missing-tag";
-    } else if (wire_rc == WIRE_ECLUSTER) {
-        n->rej.wrong_cluster++;
-        reason = "wrong-cluster";
-    } else if (wire_rc == WIRE_OK) {  /* the wire format was fine; the addressing was not */
-        n->rej.misdirected++;
-        reason = "misdirected";
-    } else {
-        n->rej.malformed++;
-        reason = "malformed";
-    }
+    n->rej.by[reason]++;
     if (src)
-        cn_trace(n, "reject", "\"from\":\"n%u\",\"reason\":\"%s\"", src, reason);
+        cn_trace(n, "reject", "\"from\":\"n%u\",\"reason\":\"%s\"", src, wire_reject_name(reason));
     else
-        cn_trace(n, "reject", "\"from\":\"unknown\",\"reason\":\"%s\"", reason);
+        cn_trace(n, "reject", "\"from\":\"unknown\",\"reason\":\"%s\"", wire_reject_name(reason));
 }
 
 void cn_rejects_json(const cn *n, buf *b)
 {
-    buf_printf(b, "{\"bad_tag\":%" PRIu64 ",\"missing_tag\":%" PRIu64 ",\"malformed\":%" PRIu64
-               ",\"wrong_cluster\":%" PRIu64 ",\"misdirected\":%" PRIu64 "}", n->rej.bad_tag,
-               n->rej.missing_tag, n->rej.malformed, n->rej.wrong_cluster, n->rej.misdirected);
+    char j[256];
+    wire_rejects_json(&n->rej, j, sizeof j);
+    buf_puts(b, j);
 }
 
 void cn_net_drain(cn *n, cn_recv_fn fn)
@@ -134,16 +119,16 @@ void cn_net_drain(cn *n, cn_recv_fn fn)
             /* The claimed sender, when at least the header reads. */
             if (wire_peek(dgram, (size_t)got, &h) != WIRE_OK)
                 h.src = 0;
-            reject(n, h.src, rc);
+            reject(n, h.src, wire_reject_of(rc));
             continue;
         }
         if (h.dst != n->cfg->id || h.src == 0 || h.src > CN_MAX_ID || h.src == n->cfg->id) {
-            reject(n, h.src, WIRE_OK);
+            reject(n, h.src, WIRE_REJECT_MISDIRECTED);
             continue;
         }
         int vl = vclock_decode(&vc, body, h.body_len);
         if (vl < 0 || cn_msg_check(h.type, h.src, h.dst, body + vl, h.body_len - (size_t)vl) < 0) {
-            reject(n, h.src, WIRE_ELENGTH);
+            reject(n, h.src, WIRE_REJECT_MALFORMED);
             continue;
         }
         n->received++;

@@ -458,7 +458,7 @@ static void on_udp(loop *l, int fd, unsigned events, void *arg)
             rc = 0;
         }
         if (rc == 0) {
-            node_trace_reject(&n->trace, d.h.src, node_reject_name(d.reject));
+            node_trace_reject(&n->trace, d.h.src, wire_reject_name(d.reject));
             continue;
         }
         lamport_recv(&n->lc, d.h.lamport);

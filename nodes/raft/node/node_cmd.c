@@ -155,6 +155,7 @@ static void do_set(node *n, resp_conn *c, const resp_command *cmd, uint8_t *enc,
 static void put_status_json(node *n, buf *b)
 {
     const node_net_stats *s = &n->net.stats;
+    const uint64_t *rej = s->rej.by;
     const node_counters *k = &n->cnt;
     buf_printf(b,
         "{\"id\":%u,\"role\":\"%s\",\"term\":%" PRIu64 ",\"commit\":%" PRIu64
@@ -182,14 +183,16 @@ static void put_status_json(node *n, buf *b)
         ",\"writes_ok\":%" PRIu64 ",\"writes_lost\":%" PRIu64 ",\"reads_ok\":%" PRIu64
         ",\"redirects\":%" PRIu64 ",\"timeouts\":%" PRIu64 ",\"applied_entries\":%" PRIu64
         ",\"expiries_proposed\":%" PRIu64 ",\"snapshots_taken\":%" PRIu64
-        ",\"snapshots_installed\":%" PRIu64 ",\"storage_errors\":%" PRIu64 ",\"trace_events\":%" PRIu64 "}"
-        ",\"rejected\":{\"bad_tag\":%" PRIu64 ",\"missing_tag\":%" PRIu64 ",\"malformed\":%" PRIu64
-        ",\"wrong_cluster\":%" PRIu64 ",\"misdirected\":%" PRIu64 "}}",
-        s->sent, s->received, s->send_errors, s->bad_tag + s->missing_tag, s->malformed, s->other_cluster,
-        s->misdirected, resp_server_conns(n->srv), n->commands, k->proposals,
+        ",\"snapshots_installed\":%" PRIu64 ",\"storage_errors\":%" PRIu64 ",\"trace_events\":%" PRIu64 "}",
+        s->sent, s->received, s->send_errors, rej[WIRE_REJECT_BAD_TAG] + rej[WIRE_REJECT_MISSING_TAG],
+        rej[WIRE_REJECT_MALFORMED], rej[WIRE_REJECT_WRONG_CLUSTER], rej[WIRE_REJECT_MISDIRECTED],
+        resp_server_conns(n->srv), n->commands, k->proposals,
         k->writes_ok, k->writes_lost, k->reads_ok, k->redirects, k->timeouts, k->applied_entries,
         k->expiries_proposed, k->snapshots_taken, k->snapshots_installed, k->storage_errors,
-        n->trace.events, s->bad_tag, s->missing_tag, s->malformed, s->other_cluster, s->misdirected);
+        n->trace.events);
+    char rj[256];
+    wire_rejects_json(&s->rej, rj, sizeof rj);
+    buf_printf(b, ",\"rejected\":%s}", rj);
 }
 
 static void do_info(node *n, buf *out)

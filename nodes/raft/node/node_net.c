@@ -37,13 +37,6 @@ void node_net_close(node_net *n)
     n->fd = -1;
 }
 
-const char *node_reject_name(int reason)
-{
-    static const char *const names[] = {"none", "bad-tag", "missing-tag", "malformed",
-                                        "wrong-cluster", "misdirected"};
-    return reason >= 0 && reason <= NODE_REJECT_MISDIRECTED ? names[reason] : "unknown";
-}
-
 int node_net_send(node_net *n, uint16_t dst, uint8_t type, uint64_t lamport,
                   const vclock *vc, const void *body, size_t len, uint64_t *seq)
 {
@@ -77,16 +70,10 @@ int node_net_send(node_net *n, uint16_t dst, uint8_t type, uint64_t lamport,
     return 0;
 }
 
-/* Count a dropped datagram and say why in d. */
+/* Count a dropped datagram and say why in d (enum wire_reject). */
 static int reject(node_net *n, node_datagram *d, int reason)
 {
-    switch (reason) {
-    case NODE_REJECT_BAD_TAG: n->stats.bad_tag++; break;
-    case NODE_REJECT_MISSING_TAG: n->stats.missing_tag++; break;
-    case NODE_REJECT_WRONG_CLUSTER: n->stats.other_cluster++; break;
-    case NODE_REJECT_MISDIRECTED: n->stats.misdirected++; break;
-    default: n->stats.malformed++; break;
-    }
+    n->stats.rej.by[reason]++;
     d->reject = reason;
     return 0;
 }
@@ -94,31 +81,25 @@ static int reject(node_net *n, node_datagram *d, int reason)
 void node_net_malformed(node_net *n, node_datagram *d)
 {
     n->stats.received--; /* counted as received by node_net_check */
-    reject(n, d, NODE_REJECT_MALFORMED);
+    reject(n, d, WIRE_REJECT_MALFORMED);
 }
 
 int node_net_check(node_net *n, const uint8_t *buf, size_t len, node_datagram *d)
 {
     const uint8_t *body;
     memset(&d->h, 0, sizeof d->h);
-    d->reject = NODE_REJECT_NONE;
+    d->reject = WIRE_REJECT_NONE;
     int rc = wire_decode(buf, len, &d->h, &body, n->has_key ? &n->key : NULL, n->cluster);
     if (rc != WIRE_OK && wire_peek(buf, len, &d->h) != WIRE_OK)
         memset(&d->h, 0, sizeof d->h); /* not even a header: the sender is unknown */
-    if (rc == WIRE_EBADTAG)
-        return reject(n, d, NODE_REJECT_BAD_TAG);
-    if (rc == WIRE_ENOTAG)
-        return reject(n, d, NODE_REJECT_MISSING_TAG);
-    if (rc == WIRE_ECLUSTER)
-        return reject(n, d, NODE_REJECT_WRONG_CLUSTER);
     if (rc != WIRE_OK)
-        return reject(n, d, NODE_REJECT_MALFORMED);
+        return reject(n, d, wire_reject_of(rc));
     if (d->h.dst != n->self || d->h.src == 0 || d->h.src > NODE_MAX_ID ||
         !n->cfg->members[d->h.src].has_udp || d->h.src == n->self)
-        return reject(n, d, NODE_REJECT_MISDIRECTED);
+        return reject(n, d, WIRE_REJECT_MISDIRECTED);
     int vl = vclock_decode(&d->vc, body, d->h.body_len);
     if (vl < 0)
-        return reject(n, d, NODE_REJECT_MALFORMED);
+        return reject(n, d, WIRE_REJECT_MALFORMED);
     d->body = body + vl;
     d->len = d->h.body_len - (size_t)vl;
     n->stats.received++;

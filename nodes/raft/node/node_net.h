@@ -19,24 +19,8 @@
 
 typedef struct node_net_stats {
     uint64_t sent, send_errors, received;
-    uint64_t bad_tag;             /* HMAC tag present but wrong */
-    uint64_t missing_tag;         /* a key is configured, the datagram has no tag */
-    uint64_t malformed;           /* bad header, length, vclock or Raft body */
-    uint64_t other_cluster;       /* right format, wrong cluster id */
-    uint64_t misdirected;         /* dst is not us, or src unknown */
+    wire_rejects rej;             /* dropped, by reason (a bad vclock or Raft body is malformed) */
 } node_net_stats;
-
-/* Why a datagram was dropped (trace "reject" events use these names). */
-enum node_reject {
-    NODE_REJECT_NONE = 0,
-    NODE_REJECT_BAD_TAG,
-    NODE_REJECT_MISSING_TAG,
-    NODE_REJECT_MALFORMED,
-    NODE_REJECT_WRONG_CLUSTER,
-    NODE_REJECT_MISDIRECTED,
-};
-/* "bad-tag", "missing-tag", "malformed", "wrong-cluster", "misdirected". */
-const char *node_reject_name(int reason);
 
 typedef struct node_net {
     int fd;
@@ -63,7 +47,7 @@ int node_net_send(node_net *n, uint16_t dst, uint8_t type, uint64_t lamport,
 /* A received, verified datagram. */
 typedef struct node_datagram {
     wire_header h;           /* on a reject: as far as it could be read (src 0: unknown) */
-    int reject;              /* enum node_reject: why it was dropped (0: valid) */
+    int reject;              /* enum wire_reject: why it was dropped (0: valid) */
     vclock vc;
     const uint8_t *body;     /* the Raft message, inside the caller's buffer */
     size_t len;

@@ -74,6 +74,22 @@ extern const model model_mutex;
 /* By name ("register", "cas-register", "kv", "mutex"); NULL if unknown. */
 const model *model_find(const char *name);
 
+/* Values a history can observe, per key: what its ok reads returned and
+ * what its cas ops (ok or info) expect. A value outside this set, once
+ * written, can never be told apart from another such value by any op of
+ * the history: a read of it or a cas expecting it is not there, and every
+ * other op treats the two alike. So models map such values to one dead
+ * state, and the searches see one state where each unseen write would make
+ * its own (sequential.c: pooled info writes of distinct values). */
+typedef struct model_seen {
+    uint64_t *slot;   /* (key + 1) << 32 | value; 0: empty */
+    size_t mask;
+    bool all;         /* the ops could not be read: treat everything as seen */
+} model_seen;
+void model_seen_init(model_seen *s, const history *h);
+bool model_seen_has(const model_seen *s, uint32_t key, uint32_t value);
+void model_seen_free(model_seen *s);
+
 /* Shared helpers for models whose states are value ids. */
 uint32_t model_partition_by_key(const hist_op *op);
 bool model_equal_id(void *ctx, uint64_t a, uint64_t b);

@@ -26,7 +26,13 @@
  * a string is a prefix is looked up by fingerprint (key, length, hash) in a
  * set of every prefix of those values: a collision can only keep a string
  * alive, never kill a live one. The set is skipped (nothing is dead) when
- * the values are too long in total (KV_LIVE_MAX bytes). */
+ * the values are too long in total (KV_LIVE_MAX bytes).
+ *
+ * A non-string value (an integer) written to a key is dead too when no ok
+ * read of the key returns it, no cas of the key expects it (model_seen),
+ * and its text is no live prefix (an append would turn it into a string
+ * starting with its text). Register-style histories (riftlab's own runs,
+ * integers only) get the same collapse of unseen timed-out writes. */
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +65,7 @@ typedef struct kv_ctx {
     size_t lmask;
     uint64_t *seen;          /* sorted distinct (key << 32 | value) read or cas-expected strings */
     size_t nseen;
+    model_seen vseen;        /* every value read or cas-expected, per key (non-strings) */
 } kv_ctx;
 
 static void kv_seg(const history *h, uint32_t vid, const char **p, size_t *n)
@@ -166,6 +173,7 @@ static void *kv_ctx_new(const history *h)
     c->nodes[1] = (kv_node){0, 0, 0, 0, 0, false}; /* the root: "" */
     c->nnodes = 2;
     kv_live_build(c);
+    model_seen_init(&c->vseen, h);
     return c;
 }
 
@@ -180,6 +188,7 @@ static void kv_ctx_free(void *ctx)
     free(c->vpref);
     free(c->live);
     free(c->seen);
+    model_seen_free(&c->vseen);
     free(c->nodes);
     free(c->map);
     free(c);
@@ -302,6 +311,18 @@ static uint64_t kv_canon(kv_ctx *c, uint32_t key, uint64_t s)
     return n->live ? s : KV_DEAD;
 }
 
+/* The state after writing value vid to key: kv_value, with dead values
+ * (strings and non-strings, see the top of the file) made KV_DEAD. */
+static uint64_t kv_written(kv_ctx *c, uint32_t key, uint32_t vid)
+{
+    uint64_t s = kv_value(c, vid);
+    if (s & KV_STR)
+        return kv_canon(c, key, s);
+    if (!c->live || vid == HIST_NULL || model_seen_has(&c->vseen, key, vid))
+        return s;
+    return kv_canon(c, key, KV_STR | kv_child(c, 1, vid)) == KV_DEAD ? KV_DEAD : s;
+}
+
 static uint64_t kv_init(void *ctx)
 {
     kv_ctx *c = ctx;
@@ -316,7 +337,7 @@ static bool kv_step(void *ctx, uint64_t s, const hist_op *o, uint64_t *next)
     case HIST_F_READ:
         return o->type != HIST_OK || kv_read_ok(c, s, o->ret);
     case HIST_F_WRITE:
-        *next = kv_canon(c, o->key, kv_value(c, o->arg));
+        *next = kv_written(c, o->key, o->arg);
         return true;
     case HIST_F_DELETE:
         *next = HIST_NULL;
@@ -331,7 +352,7 @@ static bool kv_step(void *ctx, uint64_t s, const hist_op *o, uint64_t *next)
     case HIST_F_CAS: {
         bool match = (s & KV_STR) ? kv_read_ok(c, s, o->arg) : s == o->arg;
         if (match)
-            *next = kv_canon(c, o->key, kv_value(c, o->arg2));
+            *next = kv_written(c, o->key, o->arg2);
         return match || o->type != HIST_OK;
     }
     default:
@@ -374,10 +395,10 @@ static bool kv_reset(void *ctx, const hist_op *w, uint64_t *after)
     kv_ctx *c = ctx;
     switch (w->f) {
     case HIST_F_WRITE:
-        *after = kv_value(c, w->arg);
+        *after = kv_written(c, w->key, w->arg);
         return true;
     case HIST_F_CAS:
-        *after = kv_value(c, w->arg2);
+        *after = kv_written(c, w->key, w->arg2);
         return true;
     case HIST_F_DELETE:
         *after = HIST_NULL;
@@ -405,7 +426,7 @@ static bool kv_follows(void *ctx, const hist_op *w, const hist_op *r)
     return v->kind == HIST_V_STRING && (an == 0 || (v->slen >= an && memmem(v->str, v->slen, a, an) != NULL));
 }
 
-/* A put of a dead string, or an append of a string that no read or cas
+/* A put of a dead value, or an append of a string that no read or cas
  * value of its key contains (then every state it makes is dead: a prefix
  * of such a value ending in it would contain it). */
 static bool kv_kills(void *ctx, const hist_op *o)
@@ -414,7 +435,7 @@ static bool kv_kills(void *ctx, const hist_op *o)
     if (!c->live || (o->f != HIST_F_WRITE && o->f != HIST_F_APPEND))
         return false;
     if (o->f == HIST_F_WRITE)
-        return c->h->vals[o->arg].kind == HIST_V_STRING && kv_canon(c, o->key, kv_value(c, o->arg)) == KV_DEAD;
+        return kv_written(c, o->key, o->arg) == KV_DEAD;
     const char *a;
     size_t an, lo = 0, hi = c->nseen;
     kv_seg(c->h, o->arg, &a, &an);

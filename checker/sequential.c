@@ -12,15 +12,15 @@
  * orders, which is why the whole-history answer can differ from the per-key
  * ones (sequential consistency is not compositional).
  *
- * Four reductions keep the search small; none changes a verdict:
+ * Five reductions keep the search small; none changes a verdict:
  *
  * - Pooled info ops. An info op may be applied or skipped. One that ends
  *   its process (Jepsen's discipline) is never required and, with no
  *   real-time constraint, can be applied at any later point; so once its
  *   process reaches it, it goes into a pool of its class (same f, key and
  *   arguments, and same process when the model looks at processes: such ops
- *   are interchangeable) and the configuration records only how many of
- *   each class were used. Without that, every subset of the crashed
+ *   are interchangeable; so are killers, below, whatever their arguments)
+ *   and the configuration records only how many of each class were used. Without that, every subset of the crashed
  *   processes' ops would be a separate configuration. A pooled op that
  *   would change nothing is not applied (having it unused is never worse).
  *
@@ -49,6 +49,23 @@
  *   are the same again. (Info ops are never required, so that is allowed.)
  *   On Porcupine's kv logs the appends no one ever reads otherwise make
  *   every subset of them a configuration of its own.
+ *
+ * - Info ops only before an observer (register semantics: models with
+ *   info_needs_observer, partitions without appends). A pooled op that
+ *   changes the state to v is applied only if an op that can observe v is
+ *   ready to come next: some process's next op is an ok read or ok cas
+ *   legal in v, or a pooled info cas takes effect in v. Why that loses
+ *   nothing: in a valid completion t, take an applied pooled op w and the
+ *   op x after it on its key. If x observes v (a read or ok cas legal in v,
+ *   an info cas that acts on v), x was ready when w was applied: every op
+ *   before x in t was placed, so x is its process's next op (or pooled). If
+ *   not (a reset, an info op that does nothing in v), leave w out, and also
+ *   every info op up to the next reset that would now act differently
+ *   (info ops are never required): nothing up to that reset looked at v,
+ *   so every ok op there is still legal, and from the reset on the states
+ *   are as before. Repeating this keeps only pooled ops right before an
+ *   observer. Without the rule, every subset of hundreds of timed-out
+ *   writes whose values some read saw is a configuration of its own.
  *
  * - Dead reads (models with reach/reset/follows, seq_alive below). Each
  *   process's next ok read r must still be reachable from the current
@@ -158,6 +175,7 @@ typedef struct seq {
     uint32_t *anchor;
     bool *pairok, *isreset;
     uint8_t *kill;              /* per op: model->kills, 0 not asked yet, 1 yes, 2 no */
+    bool *obsrule;              /* per partition: pooled ops need an observer (below) */
     uint64_t *rstate;           /* per ok read: the state it saw (a write of its value) */
     uint32_t *wstart, *wop;     /* reset ops by partition: wop[wstart[k] .. wstart[k + 1]) */
     uint64_t *wafter;           /* and the state each leaves */
@@ -339,6 +357,29 @@ static bool seq_kills(seq *S, uint32_t i)
     return S->kill[i] == 1;
 }
 
+/* Is an op that can observe state s of partition k ready to come next? */
+static bool seq_observed(seq *S, uint32_t k, uint64_t s)
+{
+    uint64_t nx;
+    for (uint32_t p = 0; p < S->P; p++) {
+        if (S->pos[p] >= S->len[p])
+            continue;
+        uint32_t oi = S->plist[S->start[p] + S->pos[p]];
+        const hist_op *o = &S->ops[S->idx[oi]];
+        if (S->kof[oi] == k && o->type == HIST_OK && (o->f == HIST_F_READ || o->f == HIST_F_CAS) &&
+            S->m->step(S->ctx, s, o, &nx))
+            return true;
+    }
+    for (uint32_t j = 0; j < S->C; j++) {
+        uint32_t oi = S->crep[j];
+        const hist_op *o = &S->ops[S->idx[oi]];
+        if (S->used[j] < S->reached[j] && S->kof[oi] == k && o->f == HIST_F_CAS &&
+            S->m->step(S->ctx, s, o, &nx) && nx != s)
+            return true;
+    }
+    return false;
+}
+
 /* One move forward (d = 1) or back (d = -1) of v: v < P is process v (its
  * position moves; reaching its pooled op makes that op available), v >= P
  * is pooled class v - P (its used count moves). */
@@ -397,15 +438,30 @@ static void seq_build(seq *S, size_t n)
     }
     /* Classes are numbered exactly (no hashing of the tuple): first the
      * (arg, arg2) pair, then (key, pair, f), then the process if the model
-     * tells processes apart (a mutex's holder). */
+     * tells processes apart (a mutex's holder). Killers of one key and f
+     * (model->kills: they leave the same dead state from any state, so
+     * they are interchangeable whatever their arguments) share one pair:
+     * hundreds of timed-out writes of values no read sees are then one
+     * class with a count, not hundreds whose every subset is a
+     * configuration. */
+    S->kill = calloc(n + 1, sizeof *S->kill);
+    /* The observer rule needs register semantics: no appends (an append
+     * observes the state it extends without returning it), as linear.c. */
+    S->obsrule = malloc((S->K + 1) * sizeof *S->obsrule);
+    for (uint32_t k = 0; k <= S->K; k++)
+        S->obsrule[k] = S->m->info_needs_observer;
+    for (size_t i = 0; i < n; i++)
+        if (ops[S->idx[i]].f == HIST_F_APPEND)
+            S->obsrule[S->kof[i]] = false;
     dense_init(&pairs, P);
     dense_init(&classes, P);
     S->tcls = calloc(P + 1, sizeof *S->tcls);
     for (uint32_t p = 0; p < P; p++) {
-        const hist_op *o = &ops[S->idx[S->plist[S->start[p] + S->len[p] - 1]]];
+        uint32_t last = S->plist[S->start[p] + S->len[p] - 1];
+        const hist_op *o = &ops[S->idx[last]];
         if (o->type != HIST_INFO)
             continue;
-        uint64_t pr = dense_get(&pairs, (uint64_t)o->arg << 32 | o->arg2);
+        uint64_t pr = dense_get(&pairs, seq_kills(S, last) ? UINT64_MAX : (uint64_t)o->arg << 32 | o->arg2);
         uint64_t ck = (uint64_t)o->key << 32 | pr << 3 | o->f;
         if (S->m->step_uses_process)
             ck = dense_get(&pairs, ck) | (uint64_t)(p + 1) << 32;
@@ -428,7 +484,6 @@ static void seq_build(seq *S, size_t n)
     S->anchor = malloc((n + 1) * sizeof *S->anchor);
     S->pairok = calloc(n + 1, sizeof *S->pairok);
     S->isreset = calloc(n + 1, sizeof *S->isreset);
-    S->kill = calloc(n + 1, sizeof *S->kill);
     S->rstate = calloc(n + 1, sizeof *S->rstate);
     S->pmask = 1023;
     S->pmap = calloc(S->pmask + 1, sizeof *S->pmap);
@@ -500,7 +555,7 @@ static void seq_free(seq *S)
     free(S->pof); free(S->kof); free(S->start); free(S->len); free(S->pos);
     free(S->plist); free(S->rank); free(S->tcls); free(S->reached); free(S->used);
     free(S->crep); free(S->states); free(S->nread); free(S->roff); free(S->rl);
-    free(S->anchor); free(S->pairok); free(S->isreset); free(S->kill); free(S->rstate); free(S->pmap);
+    free(S->anchor); free(S->pairok); free(S->isreset); free(S->kill); free(S->obsrule); free(S->rstate); free(S->pmap);
     free(S->wstart); free(S->wop); free(S->wafter);
 }
 
@@ -639,6 +694,8 @@ int seq_search(const history *h, const hist_op *ops, const uint32_t *idx, size_t
                 continue;
             if (pool && nx == s)
                 continue; /* a pooled op that changes nothing need not be used */
+            if (pool && S.obsrule[k] && !seq_observed(&S, k, nx))
+                continue; /* nothing could see what it leaves (top of the file) */
             seq_move(&S, mv, 1);
             seq_set_state(&S, k, nx);
             bool fresh = false;

@@ -26,7 +26,18 @@ static void test_register(void **state)
     (void)state;
     history h;
     history_init(&h);
+    /* The model learns from the history which values can be seen (model.h,
+     * model_seen): 1 is read and expected by a cas, 2 is read, 3 never. */
+    hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
+    hb_ev(&h, 0, HIST_OK, "read", NULL, "1");
+    hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
+    hb_ev(&h, 0, HIST_OK, "read", NULL, "2");
+    hb_ev(&h, 1, HIST_INVOKE, "cas", NULL, "[1,2]");
+    hb_ev(&h, 1, HIST_INFO, "cas", NULL, "[1,2]");
+    hb_ev(&h, 2, HIST_INVOKE, "write", NULL, "3");
+    hb_ev(&h, 2, HIST_INFO, "write", NULL, "3");
     uint32_t one = history_intern_int(&h, 1), two = history_intern_int(&h, 2);
+    uint32_t three = history_intern_int(&h, 3);
     const model *m = model_find("register");
     assert_non_null(m);
     void *ctx = m->ctx_new(&h);
@@ -49,8 +60,55 @@ static void test_register(void **state)
     cas.type = HIST_INFO;
     assert_true(c->step(ctx, two, &cas, &nx));
     assert_int_equal(nx, two);
+    /* Writing 3, which nothing reads, leads to the dead state from any
+     * state; no read or cas fits it; a write of 1 is not a killer. */
+    hist_op w3 = op(HIST_F_WRITE, HIST_INFO, three, 0, 0, 0);
+    uint64_t dead, dead2;
+    assert_true(m->step(ctx, one, &w3, &dead));
+    assert_true(m->step(ctx, two, &w3, &dead2));
+    assert_int_equal(dead, dead2);
+    assert_true(dead != three && dead != one && dead != two && dead != HIST_NULL);
+    assert_true(m->kills(ctx, &w3));
+    assert_false(m->kills(ctx, &w1));
+    assert_false(m->step(ctx, dead, &r1, &nx));
+    cas.type = HIST_OK;
+    assert_false(c->step(ctx, dead, &cas, &nx));
+    assert_true(m->step(ctx, dead, &w1, &nx));
+    assert_int_equal(nx, one);
     m->ctx_free(ctx);
     assert_null(model_find("nope"));
+    history_free(&h);
+}
+
+/* kv: an integer no read returns and no cas expects is dead too, unless an
+ * append could make it a prefix of a string a read returns. */
+static void test_kv_integers(void **state)
+{
+    (void)state;
+    history h;
+    history_init(&h);
+    hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
+    hb_ev(&h, 0, HIST_OK, "read", NULL, "1");
+    hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
+    hb_ev(&h, 0, HIST_OK, "read", NULL, "\"4x\"");
+    uint32_t one = history_intern_int(&h, 1), three = history_intern_int(&h, 3);
+    uint32_t four = history_intern_int(&h, 4);
+    const model *m = model_find("kv");
+    void *ctx = m->ctx_new(&h);
+    uint64_t dead, nx;
+    hist_op w3 = op(HIST_F_WRITE, HIST_INFO, three, 0, 0, 0), w1 = op(HIST_F_WRITE, HIST_OK, one, 0, 0, 0);
+    hist_op w4 = op(HIST_F_WRITE, HIST_INFO, four, 0, 0, 0);
+    assert_true(m->step(ctx, HIST_NULL, &w3, &dead));
+    assert_true(dead != three);
+    assert_true(m->kills(ctx, &w3));
+    assert_true(m->step(ctx, HIST_NULL, &w1, &nx));
+    assert_int_equal(nx, one);
+    assert_false(m->kills(ctx, &w1));
+    /* "4" + "x" is read: 4 stays itself */
+    assert_true(m->step(ctx, HIST_NULL, &w4, &nx));
+    assert_int_equal(nx, four);
+    assert_false(m->kills(ctx, &w4));
+    m->ctx_free(ctx);
     history_free(&h);
 }
 
@@ -143,6 +201,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_register),
+        cmocka_unit_test(test_kv_integers),
         cmocka_unit_test(test_kv_append),
         cmocka_unit_test(test_mutex),
     };

@@ -23,6 +23,13 @@ static inline void hb_ev(history *h, long process, int type, const char *f, cons
     history_add(h, &e);
 }
 
+/* An ok read of key (NULL: none) by process that returned value. */
+static inline void hb_read(history *h, long process, const char *key, const char *value)
+{
+    hb_ev(h, process, HIST_INVOKE, "read", key, NULL);
+    hb_ev(h, process, HIST_OK, "read", key, value);
+}
+
 /* Runs the given checks with a model; returns the exit code (0/1/2, or -1). */
 static inline int hb_check(const history *h, const char *model, unsigned checks, uint64_t budget, json_t **out)
 {

@@ -28,10 +28,8 @@ static void test_register(void **state)
     history_init(&h);
     /* The model learns from the history which values can be seen (model.h,
      * model_seen): 1 is read and expected by a cas, 2 is read, 3 never. */
-    hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
-    hb_ev(&h, 0, HIST_OK, "read", NULL, "1");
-    hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
-    hb_ev(&h, 0, HIST_OK, "read", NULL, "2");
+    hb_read(&h, 0, NULL, "1");
+    hb_read(&h, 0, NULL, "2");
     hb_ev(&h, 1, HIST_INVOKE, "cas", NULL, "[1,2]");
     hb_ev(&h, 1, HIST_INFO, "cas", NULL, "[1,2]");
     hb_ev(&h, 2, HIST_INVOKE, "write", NULL, "3");
@@ -87,10 +85,8 @@ static void test_kv_integers(void **state)
     (void)state;
     history h;
     history_init(&h);
-    hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
-    hb_ev(&h, 0, HIST_OK, "read", NULL, "1");
-    hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
-    hb_ev(&h, 0, HIST_OK, "read", NULL, "\"4x\"");
+    hb_read(&h, 0, NULL, "1");
+    hb_read(&h, 0, NULL, "\"4x\"");
     uint32_t one = history_intern_int(&h, 1), three = history_intern_int(&h, 3);
     uint32_t four = history_intern_int(&h, 4);
     const model *m = model_find("kv");
@@ -124,10 +120,8 @@ static void test_kv_append(void **state)
     /* The model learns from the history which strings reads can see
      * (model_kv.c, dead strings): the reads below are in it. */
     const char *seen[] = {"\"abc\"", "\"abd\"", "\"cab\"", "\"ab\""};
-    for (int i = 0; i < 4; i++) {
-        hb_ev(&h, 0, HIST_INVOKE, "read", NULL, NULL);
-        hb_ev(&h, 0, HIST_OK, "read", NULL, seen[i]);
-    }
+    for (int i = 0; i < 4; i++)
+        hb_read(&h, 0, NULL, seen[i]);
     const model *m = model_find("kv");
     void *ctx = m->ctx_new(&h);
     uint64_t s = m->init(ctx), s1, s2, nx;

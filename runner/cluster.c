@@ -206,7 +206,7 @@ static void node_identity(run *r, int i, argvb *a)
 }
 
 /* chain-node's member lists: "1,2,3" and "11,12,13" (control ids follow the data ids' range). */
-#define CTRL_ID(k) (11 + (k))
+#define CTRL_ID(k) RUN_CTRL_ID(k)
 
 static void chain_common(run *r, argvb *a)
 {
@@ -271,6 +271,10 @@ static void chain_ctrl_argv(run *r, int k, argvb *a)
     av_add(a, "%s:%d", r->ctrl[k].addr, r->ctrl[k].udp_port);
     av_add(a, "--client");
     av_add(a, "%s:%d", r->ctrl[k].addr, r->ctrl[k].client_port);
+    /* Traced like the data nodes, so the space-time diagram and the ShiViz
+     * export show the control plane's messages end to end. */
+    av_add(a, "--trace");
+    av_add(a, "%s/nodes/n%d.trace.jsonl", r->dir, CTRL_ID(k));
     for (int j = 0; j < r->nnodes; j++) {
         av_add(a, "--peer");
         av_add(a, "%d=%s:%d", j + 1, r->nodes[j].addr, r->nodes[j].udp_port);

@@ -46,12 +46,13 @@ static void on_signal(int sig)
     }
 }
 
-void run_note_start(run *r, int i)
+static void note_start(run *r, run_node *n)
 {
-    run_node *n = &r->nodes[i];
     if (n->nstarts < 16)
         n->starts[n->nstarts++] = r->hrec_open ? hrec_now(&r->h) : 0;
 }
+
+void run_note_start(run *r, int i) { note_start(r, &r->nodes[i]); }
 
 static int mkdir_p(const char *path)
 {
@@ -119,17 +120,23 @@ static void write_aux_files(run *r)
     free(steps);
 }
 
+static void starts_add(json_t *o, int id, const run_node *n)
+{
+    json_t *a = json_array();
+    for (int k = 0; k < n->nstarts; k++)
+        json_array_append_new(a, json_integer(n->starts[k]));
+    char name[16];
+    snprintf(name, sizeof name, "n%d", id);
+    json_object_set_new(o, name, a);
+}
+
 static void write_starts(run *r)
 {
     json_t *o = json_object();
-    for (int i = 0; i < r->nnodes; i++) {
-        json_t *a = json_array();
-        for (int k = 0; k < r->nodes[i].nstarts; k++)
-            json_array_append_new(a, json_integer(r->nodes[i].starts[k]));
-        char name[16];
-        snprintf(name, sizeof name, "n%d", i + 1);
-        json_object_set_new(o, name, a);
-    }
+    for (int i = 0; i < r->nnodes; i++)
+        starts_add(o, i + 1, &r->nodes[i]);
+    for (int k = 0; k < r->nctrl; k++)
+        starts_add(o, RUN_CTRL_ID(k), &r->ctrl[k]);
     char path[1200];
     snprintf(path, sizeof path, "%s/nodes/starts.json", r->dir);
     json_dump_file(o, path, 0);
@@ -229,6 +236,8 @@ int run_scenario(scenario *s, const run_opts *opts)
     }
     for (int i = 0; i < r->nnodes; i++)
         run_note_start(r, i);
+    for (int k = 0; k < r->nctrl; k++)
+        note_start(r, &r->ctrl[k]);
     if (cluster_wait_ready(r, err, sizeof err) < 0) {
         fprintf(stderr, "riftlab: %s\n", err);
         goto teardown;

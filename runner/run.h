@@ -50,7 +50,8 @@ typedef struct run {
     int cut_by_proxy;            /* partitions via the proxy (loopback, or asked for) */
     int nnodes;
     run_node nodes[SCN_MAX_NODES];
-    int nctrl;                   /* chain: control plane nodes (in the hub), else 0 */
+    int nctrl;                   /* chain: control plane nodes (in the hub), else 0; node
+                                    ids RUN_CTRL_ID(k), traced as nodes/n<id>.trace.jsonl */
     run_node ctrl[3];
     int proxy_proc;
     char proxy_addr[20];
@@ -95,6 +96,8 @@ void run_key_name(int k, char *out, size_t cap);
 int run_scenario(scenario *s, const run_opts *opts);
 /* Note that node i (re)started now (for traces' timelines). */
 void run_note_start(run *r, int i);
+/* Chain control plane node k's id (after the data nodes' 1..9). */
+#define RUN_CTRL_ID(k) (11 + (k))
 
 /* Progress (progress.c). */
 void progress_log(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -19,14 +19,21 @@ static size_t seen_find(const model_seen *s, uint64_t k)
 
 void model_seen_init(model_seen *s, const history *h)
 {
-    memset(s, 0, sizeof *s);
     hist_op *ops;
     size_t n;
     char err[8];
     if (history_ops(h, &ops, &n, err, sizeof err)) {
+        memset(s, 0, sizeof *s);
         s->all = true;
         return;
     }
+    model_seen_init_ops(s, ops, n);
+    free(ops);
+}
+
+void model_seen_init_ops(model_seen *s, const hist_op *ops, size_t n)
+{
+    memset(s, 0, sizeof *s);
     for (s->mask = 15; s->mask < n * 2; s->mask = s->mask * 2 + 1)
         ;
     s->slot = calloc(s->mask + 1, sizeof *s->slot);
@@ -44,7 +51,6 @@ void model_seen_init(model_seen *s, const history *h)
         uint64_t k = (uint64_t)(o->key + 1ULL) << 32 | v;
         s->slot[seen_find(s, k)] = k;
     }
-    free(ops);
 }
 
 bool model_seen_has(const model_seen *s, uint32_t key, uint32_t value)

@@ -87,6 +87,8 @@ typedef struct model_seen {
     bool all;         /* the ops could not be read: treat everything as seen */
 } model_seen;
 void model_seen_init(model_seen *s, const history *h);
+/* The same from the history's ops, for a model that already has them. */
+void model_seen_init_ops(model_seen *s, const hist_op *ops, size_t n);
 bool model_seen_has(const model_seen *s, uint32_t key, uint32_t value);
 void model_seen_free(model_seen *s);
 

@@ -95,15 +95,18 @@ static int kv_u64_cmp(const void *a, const void *b)
 }
 
 /* The live set: every prefix of every distinct (key, string) that an ok
- * read returned or a cas expects. */
+ * read returned or a cas expects; and, from the same ops, vseen. */
 static void kv_live_build(kv_ctx *c)
 {
     const history *h = c->h;
     hist_op *ops;
     size_t nops, n = 0, total = 0;
     char err[8];
-    if (history_ops(h, &ops, &nops, err, sizeof err))
+    if (history_ops(h, &ops, &nops, err, sizeof err)) {
+        c->vseen.all = true;
         return;
+    }
+    model_seen_init_ops(&c->vseen, ops, nops);
     uint64_t *kv = malloc((nops + 1) * sizeof *kv);
     if (!kv)
         abort();
@@ -173,7 +176,6 @@ static void *kv_ctx_new(const history *h)
     c->nodes[1] = (kv_node){0, 0, 0, 0, 0, false}; /* the root: "" */
     c->nnodes = 2;
     kv_live_build(c);
-    model_seen_init(&c->vseen, h);
     return c;
 }
 

@@ -235,6 +235,13 @@ typedef struct raft_config {
     raft_index snapshot_trailing;    /* entries kept in the log below a snapshot so slow
                                         followers can catch up without it (default 256) */
     unsigned bugs;                   /* RAFT_BUG_* bits */
+    /* Optional: can the state machine restore these snapshot bytes? A
+     * follower drops a received snapshot that fails (garbage from a
+     * corrupted or forged transfer on unauthenticated links) and answers so
+     * that the leader starts it over, instead of installing a state it
+     * cannot serve. NULL: every snapshot is taken as it comes. */
+    bool (*snapshot_ok)(void *arg, const uint8_t *data, size_t len);
+    void *snapshot_ok_arg;
 } raft_config;
 
 /* Fills defaults; the caller then sets id, n_nodes, nodes, seed. */

@@ -400,8 +400,14 @@ void raft_on_snapshot(raft *r, const raft_msg *m)
         r->rsnap_len += m->u.snapshot.len;
     }
     bool ours = r->rsnap_index == m->u.snapshot.snap_index;
+    bool whole = ours && r->rsnap_len == m->u.snapshot.total;
+    if (whole && r->cfg.snapshot_ok && !r->cfg.snapshot_ok(r->cfg.snapshot_ok_arg, r->rsnap, r->rsnap_len)) {
+        r->rsnap_len = 0;   /* not restorable: drop it, ask for it from the start */
+        r->rsnap_index = 0;
+        ours = whole = false;
+    }
     resp.u.snapshot_resp.next_offset = ours ? r->rsnap_len : 0;
     raft_send(r, &resp, 0);
-    if (ours && r->rsnap_len == m->u.snapshot.total)
+    if (whole)
         install(r);
 }

@@ -540,6 +540,62 @@ static void test_codec_roundtrip_and_truncation(void **s)
     assert_int_equal(raft_msg_decode(RAFT_MSG_VOTE_RESP, 1, 2, z, 9, &d), RAFT_EMSG_INVALID);
 }
 
+/* A snapshot the state machine cannot restore (config.snapshot_ok) is
+ * dropped, and the leader asked to start over; a good one is installed. */
+static int snapshot_checks;
+static bool snapshot_ok_if_good(void *arg, const uint8_t *data, size_t len)
+{
+    (void)arg;
+    snapshot_checks++;
+    return len == 4 && memcmp(data, "good", 4) == 0;
+}
+
+static void test_snapshot_checked_before_install(void **s)
+{
+    (void)s;
+    raft_config c;
+    raft_config_default(&c);
+    c.id = 2;
+    c.n_nodes = 3;
+    for (int i = 0; i < 3; i++)
+        c.nodes[i] = (raft_id)(i + 1);
+    c.lease_ns = 0;
+    c.snapshot_ok = snapshot_ok_if_good;
+    char err[128];
+    raft *r = raft_new(&c, NULL, 0, err, sizeof err);
+    assert_non_null(r);
+    raft_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = RAFT_MSG_SNAPSHOT;
+    m.from = 1;
+    m.to = 2;
+    m.term = 1;
+    m.u.snapshot.snap_index = 5;
+    m.u.snapshot.snap_term = 1;
+    m.u.snapshot.total = 4;
+    m.u.snapshot.len = 4;
+    uint8_t bad[] = "bad!", fine[] = "good";
+    m.u.snapshot.data = bad;
+    for (int good = 0; good <= 1; good++) {
+        if (good)
+            m.u.snapshot.data = fine;
+        raft_recv(r, &m);
+        const raft_out *o = raft_ready(r);
+        assert_int_equal(o->snapshot_install, good);
+        bool answered = false;
+        for (size_t i = 0; i < o->n_msgs; i++)
+            if (o->msgs[i].type == RAFT_MSG_SNAPSHOT_RESP) {
+                assert_int_equal(o->msgs[i].u.snapshot_resp.next_offset, good ? 4 : 0);
+                answered = true;
+            }
+        assert_true(answered);
+        raft_done(r);
+        assert_int_equal(raft_snapshot_index(r), good ? 5 : 0);
+    }
+    assert_int_equal(snapshot_checks, 2);
+    raft_free(r);
+}
+
 static void test_names_and_config(void **s)
 {
     (void)s;
@@ -583,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_ack_waits_for_fsync),
         cmocka_unit_test(test_ack_before_fsync_writes_back),
         cmocka_unit_test(test_codec_roundtrip_and_truncation),
+        cmocka_unit_test(test_snapshot_checked_before_install),
         cmocka_unit_test(test_names_and_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -309,6 +309,18 @@ static void apply_entries(node *n, const raft_entry *es, size_t count)
     }
 }
 
+/* The core's snapshot_ok: restore into a scratch state machine. A snapshot
+ * that does not restore is dropped before install (raft.h), so a garbled
+ * transfer on unauthenticated links cannot stop the node. */
+static bool snapshot_restores(void *arg, const uint8_t *data, size_t len)
+{
+    (void)arg;
+    kv *k = kv_new();
+    bool ok = k && kv_restore(k, data, len) == 0;
+    kv_free(k);
+    return ok;
+}
+
 static void take_snapshot(node *n)
 {
     raft_index idx = raft_applied_index(n->r);
@@ -532,6 +544,7 @@ int node_start(node *n, const node_config *cfg, loop *l)
     for (int i = 0; i < cfg->nbugs; i++)
         rc.bugs |= raft_bug_parse(cfg->bugs[i]);
     rc.snapshot_threshold = cfg->snapshot_entries;
+    rc.snapshot_ok = snapshot_restores;
     if (rc.snapshot_trailing > cfg->snapshot_entries / 2)
         rc.snapshot_trailing = cfg->snapshot_entries / 2;
     n->trailing = rc.snapshot_trailing;

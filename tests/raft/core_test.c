@@ -39,6 +39,9 @@ static int nq;
 static raft_read_result reads[16];
 static int nreads;
 
+/* config.snapshot_ok for the nodes mk() makes (NULL: none). */
+static bool (*mk_snapshot_ok)(void *arg, const uint8_t *data, size_t len);
+
 static raft *mk(raft_id id, int n, unsigned bugs, const raft_boot *boot)
 {
     raft_config c;
@@ -52,11 +55,24 @@ static raft *mk(raft_id id, int n, unsigned bugs, const raft_boot *boot)
     c.election_timeout_ns = 100 * MS;
     c.lease_ns = 0; /* no boot grace in these tests */
     c.bugs = bugs;
+    c.snapshot_ok = mk_snapshot_ok;
     char err[128];
     raft *r = raft_new(&c, boot, 0, err, sizeof err);
     if (!r)
         fail_msg("%s", err);
     return r;
+}
+
+/* A message with only its header set; the test fills in the body. */
+static raft_msg msg(uint8_t type, raft_id from, raft_id to, raft_term term)
+{
+    raft_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = type;
+    m.from = from;
+    m.to = to;
+    m.term = term;
+    return m;
 }
 
 /* Collect the output: queue messages, remember writes; durable only on sync(). */
@@ -277,12 +293,7 @@ static void test_fast_backtracking_hint(void **s)
         e[i] = (raft_entry){(raft_index)i + 1, terms[i], RAFT_ENTRY_NORMAL, 0, NULL};
     raft_boot b = {.term = 3, .entries = e, .n_entries = 5};
     raft *f = mk(2, 3, 0, &b);
-    raft_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RAFT_MSG_APPEND;
-    m.from = 1;
-    m.to = 2;
-    m.term = 3;
+    raft_msg m = msg(RAFT_MSG_APPEND, 1, 2, 3);
     m.u.append.prev_index = 5;
     m.u.append.prev_term = 3;
     raft_recv(f, &m);
@@ -303,12 +314,7 @@ static void test_up_to_date_vote_restriction(void **s)
     raft_boot b = {.term = 2, .entries = &e, .n_entries = 1};
     for (int bug = 0; bug <= 1; bug++) {
         raft *v = mk(2, 3, bug ? RAFT_BUG_NO_LOG_CHECK : 0, &b);
-        raft_msg m;
-        memset(&m, 0, sizeof m);
-        m.type = RAFT_MSG_VOTE;
-        m.from = 3;
-        m.to = 2;
-        m.term = 3;
+        raft_msg m = msg(RAFT_MSG_VOTE, 3, 2, 3);
         m.u.vote.last_index = 5;
         m.u.vote.last_term = 1; /* longer log, older last term: not up to date */
         raft_recv(v, &m);
@@ -423,13 +429,8 @@ static void test_commit_only_current_term(void **s)
         /* Hand node 2 exactly entry 2 (term 2) and let it acknowledge: a
          * majority holds index 2, but its term is not the leader's. */
         drop_all();
-        raft_msg m;
-        memset(&m, 0, sizeof m);
         raft_entry e2 = {2, 2, RAFT_ENTRY_NORMAL, 0, NULL};
-        m.type = RAFT_MSG_APPEND;
-        m.from = 1;
-        m.to = 2;
-        m.term = raft_current_term(nodes[0].r);
+        raft_msg m = msg(RAFT_MSG_APPEND, 1, 2, raft_current_term(nodes[0].r));
         m.u.append.prev_index = 1;
         m.u.append.prev_term = 1;
         m.u.append.n_entries = 1;
@@ -553,23 +554,10 @@ static bool snapshot_ok_if_good(void *arg, const uint8_t *data, size_t len)
 static void test_snapshot_checked_before_install(void **s)
 {
     (void)s;
-    raft_config c;
-    raft_config_default(&c);
-    c.id = 2;
-    c.n_nodes = 3;
-    for (int i = 0; i < 3; i++)
-        c.nodes[i] = (raft_id)(i + 1);
-    c.lease_ns = 0;
-    c.snapshot_ok = snapshot_ok_if_good;
-    char err[128];
-    raft *r = raft_new(&c, NULL, 0, err, sizeof err);
-    assert_non_null(r);
-    raft_msg m;
-    memset(&m, 0, sizeof m);
-    m.type = RAFT_MSG_SNAPSHOT;
-    m.from = 1;
-    m.to = 2;
-    m.term = 1;
+    mk_snapshot_ok = snapshot_ok_if_good;
+    raft *r = mk(2, 3, 0, NULL);
+    mk_snapshot_ok = NULL;
+    raft_msg m = msg(RAFT_MSG_SNAPSHOT, 1, 2, 1);
     m.u.snapshot.snap_index = 5;
     m.u.snapshot.snap_term = 1;
     m.u.snapshot.total = 4;

@@ -302,7 +302,8 @@ void raft_on_append(raft *r, const raft_msg *m)
         raft_index skip = r->log.base - prev;
         if (skip > n)
             skip = n;
-        e += skip;
+        if (skip)   /* entries is NULL when there are none: no arithmetic on it */
+            e += skip;
         n -= skip;
         prev += skip;
         if (prev < r->log.base) {

@@ -205,15 +205,15 @@ static void node_identity(run *r, int i, argvb *a)
     }
 }
 
-/* chain-node's member lists: "1,2,3" and "11,12,13" (control ids follow the data ids' range). */
-#define CTRL_ID(k) RUN_CTRL_ID(k)
+/* chain-node's member lists: "1,2,3" and "11,12,13" (control ids follow the data
+ * ids' range: RUN_CTRL_ID). */
 
 static void chain_common(run *r, argvb *a)
 {
     char list[64] = "";
     size_t o = 0;
     for (int k = 0; k < r->nctrl; k++)
-        o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", k ? "," : "", CTRL_ID(k));
+        o += (size_t)snprintf(list + o, sizeof list - o, "%s%d", k ? "," : "", RUN_CTRL_ID(k));
     av_add(a, "--ctrl");
     av_add(a, "%s", list);
     o = 0;
@@ -248,7 +248,7 @@ static void chain_data_argv(run *r, int i, argvb *a)
     node_identity(r, i, a);
     for (int k = 0; k < r->nctrl; k++) {
         av_add(a, "--peer");
-        av_add(a, "%d=%s:%d", CTRL_ID(k), r->ctrl[k].addr, r->ctrl[k].udp_port);
+        av_add(a, "%d=%s:%d", RUN_CTRL_ID(k), r->ctrl[k].addr, r->ctrl[k].udp_port);
     }
     chain_common(r, a);
     av_add(a, "--trace");
@@ -266,7 +266,7 @@ static void chain_ctrl_argv(run *r, int k, argvb *a)
     av_add(a, "--role");
     av_add(a, "ctrl");
     av_add(a, "--id");
-    av_add(a, "%d", CTRL_ID(k));
+    av_add(a, "%d", RUN_CTRL_ID(k));
     av_add(a, "--listen");
     av_add(a, "%s:%d", r->ctrl[k].addr, r->ctrl[k].udp_port);
     av_add(a, "--client");
@@ -274,7 +274,7 @@ static void chain_ctrl_argv(run *r, int k, argvb *a)
     /* Traced like the data nodes, so the space-time diagram and the ShiViz
      * export show the control plane's messages end to end. */
     av_add(a, "--trace");
-    av_add(a, "%s/nodes/n%d.trace.jsonl", r->dir, CTRL_ID(k));
+    av_add(a, "%s/nodes/n%d.trace.jsonl", r->dir, RUN_CTRL_ID(k));
     for (int j = 0; j < r->nnodes; j++) {
         av_add(a, "--peer");
         av_add(a, "%d=%s:%d", j + 1, r->nodes[j].addr, r->nodes[j].udp_port);
@@ -282,7 +282,7 @@ static void chain_ctrl_argv(run *r, int k, argvb *a)
     for (int m = 0; m < r->nctrl; m++)
         if (m != k) {
             av_add(a, "--peer");
-            av_add(a, "%d=%s:%d", CTRL_ID(m), r->ctrl[m].addr, r->ctrl[m].udp_port);
+            av_add(a, "%d=%s:%d", RUN_CTRL_ID(m), r->ctrl[m].addr, r->ctrl[m].udp_port);
         }
     chain_common(r, a);
 }
@@ -365,8 +365,8 @@ int cluster_up(run *r, char *err, size_t errlen)
         argvb a = {0};
         chain_ctrl_argv(r, k, &a);
         char name[16], log[1200];
-        snprintf(name, sizeof name, "c%d", CTRL_ID(k));
-        snprintf(log, sizeof log, "%s/nodes/c%d.log", r->dir, CTRL_ID(k));
+        snprintf(name, sizeof name, "c%d", RUN_CTRL_ID(k));
+        snprintf(log, sizeof log, "%s/nodes/c%d.log", r->dir, RUN_CTRL_ID(k));
         r->ctrl[k].proc = backend_start(&r->be, 0, name, a.v, log, err, errlen);
         av_free(&a);
         if (r->ctrl[k].proc < 0)

@@ -265,6 +265,16 @@ static target *raft_target(int key)
     return t;
 }
 
+/* Encode m and send it to the target, unauthenticated. */
+static void raft_send_forged(const target *t, const raft_msg *m)
+{
+    buf b;
+    buf_init(&b);
+    raft_sample(&b, m);
+    send_dgram(t, m->type, m->from, m->to, 1, buf_ptr(&b), buf_size(&b), NULL);
+    buf_free(&b);
+}
+
 /* Well-formed Raft messages no honest peer would send: absurd terms,
  * indexes far past any log, a snapshot chunk far past its end. */
 static void raft_forge(const target *t, prng *p)
@@ -273,8 +283,6 @@ static void raft_forge(const target *t, prng *p)
         /* Terms stay below 2^63: RIFT.STATUS prints the node's term, and
          * JSON readers (jansson: the runner, this test) stop at int64. */
         raft_msg m = {.from = t->peer, .to = t->self, .term = prng_next(p) >> (1 + prng_below(p, 63))};
-        buf b;
-        buf_init(&b);
         switch (i % 4) {
         case 0:
             m.type = RAFT_MSG_APPEND;
@@ -300,9 +308,7 @@ static void raft_forge(const target *t, prng *p)
             m.u.snapshot_resp.next_offset = prng_next(p);
             break;
         }
-        raft_sample(&b, &m);
-        send_dgram(t, m.type, m.from, m.to, 1, buf_ptr(&b), buf_size(&b), NULL);
-        buf_free(&b);
+        raft_send_forged(t, &m);
     }
     /* A whole snapshot of garbage from a "leader" of a term above any the
      * flood set: the state machine cannot restore it, so the node drops it
@@ -316,11 +322,7 @@ static void raft_forge(const target *t, prng *p)
     m.u.snapshot.total = sizeof junk;
     m.u.snapshot.len = sizeof junk;
     m.u.snapshot.data = junk;
-    buf b;
-    buf_init(&b);
-    raft_sample(&b, &m);
-    send_dgram(t, m.type, m.from, m.to, 1, buf_ptr(&b), buf_size(&b), NULL);
-    buf_free(&b);
+    raft_send_forged(t, &m);
 }
 
 static void test_raft_noise_unauthenticated(void **state)
